@@ -1,0 +1,39 @@
+/**
+ * Collateral handed to a verification as named files, in the layout of a collateral directory
+ * (`tcb_info.json`, `pck_crl.der`, `certs/vcek.der`, ...). Platforms look files up by name, so
+ * the same bundle can come from a directory, an archive or memory.
+ *
+ * @module
+ */
+
+/** A read-only set of collateral files keyed by their path relative to the bundle root. */
+export class CollateralBundle {
+  readonly #files: ReadonlyMap<string, Uint8Array>
+
+  constructor(files: Iterable<readonly [string, Uint8Array]>) {
+    this.#files = new Map(files)
+  }
+
+  /** Returns the file at `path`, or else the only file whose base name is `path`. */
+  get(path: string): Uint8Array | undefined {
+    const exact = this.#files.get(path)
+    if (exact !== undefined) return exact
+    const matches = [...this.#files.keys()].filter((key) => key.endsWith(`/${path}`))
+    return matches.length === 1 ? this.#files.get(matches[0]!) : undefined
+  }
+
+  /** Returns the file at `path` decoded as UTF-8 text. */
+  text(path: string): string | undefined {
+    const bytes = this.get(path)
+    return bytes === undefined ? undefined : new TextDecoder().decode(bytes)
+  }
+
+  /** Lists the paths whose base name matches `pattern`. */
+  find(pattern: RegExp): string[] {
+    return [...this.#files.keys()].filter((key) => pattern.test(key.replace(/^.*\//, '')))
+  }
+
+  get size(): number {
+    return this.#files.size
+  }
+}

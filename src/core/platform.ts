@@ -1,0 +1,51 @@
+/**
+ * The contract every TEE platform implements, and the options a verification takes.
+ *
+ * @module
+ */
+
+import type { CryptoPort } from '../crypto/port.js'
+import type { VerificationCache } from './cache.js'
+import type { CollateralBundle } from './collateral-bundle.js'
+import type { VerificationResult } from './types.js'
+
+/** What a caller asks of a verification. Every field is optional, and absent is strict. */
+export interface VerifyOptions {
+  /** The instant certificates and collateral are judged at. Default: now. */
+  readonly at?: Date
+  /** Collateral for this evidence. Absent: checks that need it are skipped, never passed. */
+  readonly collateral?: CollateralBundle
+  /**
+   * Trusted roots as DER certificates, replacing the roots pinned in the code for this platform.
+   * Absent: the pinned vendor roots.
+   */
+  readonly trustAnchors?: readonly Uint8Array[]
+  /**
+   * The report data the evidence must carry. A shorter value is zero-padded on the right to the
+   * platform's report-data size. Absent: report data is not compared.
+   */
+  readonly expectedReportData?: Uint8Array
+  /** Accept a TEE in debug mode. Default: false, so debug evidence is invalid. */
+  readonly allowDebug?: boolean
+}
+
+/** What a platform receives: the caller's options with the defaults filled in. */
+export interface VerifyContext extends VerifyOptions {
+  readonly at: Date
+  readonly crypto: CryptoPort
+  readonly cache: VerificationCache
+}
+
+/** One TEE platform: detects, parses and verifies its evidence. */
+export interface Platform<TEvidence = unknown> {
+  /** Short name used on the command line and in results, such as `sgx`. */
+  readonly name: string
+  /** Human-readable name, such as `Intel SGX`. */
+  readonly title: string
+  /** Tells cheaply whether the bytes look like this platform's evidence. Never throws. */
+  sniff(bytes: Uint8Array): boolean
+  /** Decodes evidence. Pure: no crypto, no I/O. Throws ParseError. */
+  parse(bytes: Uint8Array): TEvidence
+  /** Verifies parsed evidence. Returns a result for any verdict; throws only when it cannot judge. */
+  verify(evidence: TEvidence, context: VerifyContext): Promise<VerificationResult>
+}

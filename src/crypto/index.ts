@@ -1,0 +1,7 @@
+export type {
+  CryptoPort,
+  DigestAlgorithm,
+  NamedCurve,
+  PublicKey,
+  SignatureAlgorithm,
+} from './port.js'

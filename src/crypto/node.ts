@@ -1,0 +1,131 @@
+/**
+ * The node:crypto adapter of the crypto port: OpenSSL speed, synchronous work behind the async
+ * interface.
+ *
+ * @module
+ */
+import {
+  createHash,
+  createPublicKey,
+  type KeyObject,
+  randomBytes as nodeRandomBytes,
+  verify as nodeVerify,
+} from 'node:crypto'
+import type {
+  CryptoPort,
+  DigestAlgorithm,
+  NamedCurve,
+  PublicKey,
+  SignatureAlgorithm,
+} from './port.js'
+
+interface NodePublicKey extends PublicKey {
+  readonly port: 'node'
+  readonly key: KeyObject
+}
+
+const NODE_HASH: Record<DigestAlgorithm, string> = {
+  'SHA-256': 'sha256',
+  'SHA-384': 'sha384',
+  'SHA-512': 'sha512',
+}
+
+const CURVE_BY_NODE_NAME: Record<string, NamedCurve> = {
+  prime256v1: 'P-256',
+  secp384r1: 'P-384',
+  secp521r1: 'P-521',
+}
+
+const CURVE_SIZE: Record<NamedCurve, number> = { 'P-256': 32, 'P-384': 48, 'P-521': 66 }
+
+function wrap(key: KeyObject): NodePublicKey {
+  const type = key.asymmetricKeyType
+  if (type === 'ec') {
+    const nodeCurve = key.asymmetricKeyDetails?.namedCurve ?? ''
+    const curve = CURVE_BY_NODE_NAME[nodeCurve]
+    if (curve === undefined) throw new Error(`unsupported EC curve ${nodeCurve}`)
+    return { port: 'node', algorithm: 'EC', curve, key }
+  }
+  if (type === 'rsa' || type === 'rsa-pss') return { port: 'node', algorithm: 'RSA', key }
+  if (type === 'ed25519') return { port: 'node', algorithm: 'Ed25519', key }
+  throw new Error(`unsupported public key type ${type ?? 'unknown'}`)
+}
+
+function unwrap(key: PublicKey): KeyObject {
+  if (key.port !== 'node') throw new Error(`key was imported by the ${key.port} port`)
+  return (key as NodePublicKey).key
+}
+
+function toBase64Url(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url')
+}
+
+/** Verifies synchronously; the async port methods wrap this. */
+export function verifySync(
+  algorithm: SignatureAlgorithm,
+  key: PublicKey,
+  signature: Uint8Array,
+  data: Uint8Array,
+): boolean {
+  const keyObject = unwrap(key)
+  switch (algorithm.name) {
+    case 'ECDSA':
+      return nodeVerify(
+        NODE_HASH[algorithm.hash],
+        data,
+        { key: keyObject, dsaEncoding: algorithm.der === true ? 'der' : 'ieee-p1363' },
+        signature,
+      )
+    case 'RSASSA-PKCS1-v1_5':
+      return nodeVerify(NODE_HASH[algorithm.hash], data, keyObject, signature)
+    case 'RSA-PSS':
+      return nodeVerify(
+        NODE_HASH[algorithm.hash],
+        data,
+        { key: keyObject, padding: 6, saltLength: algorithm.saltLength },
+        signature,
+      )
+    case 'Ed25519':
+      return nodeVerify(null, data, keyObject, signature)
+  }
+}
+
+/** Imports a raw x‖y EC point synchronously. */
+export function importRawEcPointSync(point: Uint8Array, curve: NamedCurve): PublicKey {
+  const size = CURVE_SIZE[curve]
+  if (point.length !== size * 2) {
+    throw new Error(`a ${curve} point is ${size * 2} bytes, not ${point.length}`)
+  }
+  const key = createPublicKey({
+    key: {
+      kty: 'EC',
+      crv: curve,
+      x: toBase64Url(point.subarray(0, size)),
+      y: toBase64Url(point.subarray(size)),
+    },
+    format: 'jwk',
+  })
+  return wrap(key)
+}
+
+/** Imports a DER SubjectPublicKeyInfo synchronously. */
+export function importSpkiSync(spki: Uint8Array): PublicKey {
+  return wrap(createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' }))
+}
+
+/** Computes a digest synchronously. */
+export function digestSync(algorithm: DigestAlgorithm, data: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash(NODE_HASH[algorithm]).update(data).digest())
+}
+
+/** Creates the node:crypto adapter. */
+export function createNodeCrypto(): CryptoPort {
+  return {
+    name: 'node',
+    digest: async (algorithm, data) => digestSync(algorithm, data),
+    randomBytes: (length) => new Uint8Array(nodeRandomBytes(length)),
+    importSpki: async (spki) => importSpkiSync(spki),
+    importRawEcPoint: async (point, curve) => importRawEcPointSync(point, curve),
+    verify: async (algorithm, key, signature, data) => verifySync(algorithm, key, signature, data),
+  }
+}

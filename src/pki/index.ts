@@ -1,0 +1,3 @@
+export { type Certificate, findExtension, parseCertificate } from './certificate.js'
+export { type ChainOptions, type ChainResult, type RevocationStatus, verifyChain } from './chain.js'
+export { type Crl, parseCrl } from './crl.js'

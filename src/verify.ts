@@ -1,0 +1,57 @@
+/**
+ * Verification entry point for Node: detects the platform, fills in defaults (now, the
+ * node:crypto adapter, a shared cache) and runs the platform's verifier.
+ *
+ * @module
+ */
+import { VerificationCache } from './core/cache.js'
+import type { VerifyOptions } from './core/platform.js'
+import { createPlatformRegistry, type PlatformRegistry } from './core/registry.js'
+import type { VerificationResult } from './core/types.js'
+import { createNodeCrypto } from './crypto/node.js'
+import type { CryptoPort } from './crypto/port.js'
+import { defaultPlatforms } from './platforms/index.js'
+
+export interface VerifyEvidenceOptions extends VerifyOptions {
+  /** Platform name, such as `tdx`. Absent: detected from the bytes. */
+  readonly platform?: string
+  /** Platforms to choose from. Default: every platform confide ships. */
+  readonly registry?: PlatformRegistry
+  /** Crypto adapter. Default: node:crypto. */
+  readonly crypto?: CryptoPort
+  /** Cache of parsed collateral and verified signatures. Default: one shared by all calls. */
+  readonly cache?: VerificationCache
+}
+
+let defaultRegistry: PlatformRegistry | undefined
+let defaultCrypto: CryptoPort | undefined
+const defaultCache = new VerificationCache()
+
+/** Returns the registry of every platform confide ships, created on first use. */
+export function platformRegistry(): PlatformRegistry {
+  defaultRegistry ??= createPlatformRegistry(defaultPlatforms())
+  return defaultRegistry
+}
+
+/**
+ * Verifies evidence bytes: parses them with the named or detected platform, then checks the
+ * chain of trust at `options.at`.
+ *
+ * @throws ParseError when the bytes cannot be decoded; ConfigError for an unknown platform.
+ */
+export async function verifyEvidence(
+  bytes: Uint8Array,
+  options: VerifyEvidenceOptions = {},
+): Promise<VerificationResult> {
+  const registry = options.registry ?? platformRegistry()
+  const platform =
+    options.platform === undefined ? registry.detect(bytes) : registry.get(options.platform)
+  const evidence = platform.parse(bytes)
+  defaultCrypto ??= createNodeCrypto()
+  return platform.verify(evidence, {
+    ...options,
+    at: options.at ?? new Date(),
+    crypto: options.crypto ?? defaultCrypto,
+    cache: options.cache ?? defaultCache,
+  })
+}
