@@ -10,8 +10,9 @@
 export class CollateralBundle {
   readonly #files: ReadonlyMap<string, Uint8Array>
 
+  /** Copies the files, so later changes to the caller's arrays cannot reach the bundle. */
   constructor(files: Iterable<readonly [string, Uint8Array]>) {
-    this.#files = new Map(files)
+    this.#files = new Map([...files].map(([path, bytes]) => [path, bytes.slice()] as const))
   }
 
   /** Returns the file at `path`, or else the only file whose base name is `path`. */

@@ -65,7 +65,7 @@ export async function publicKeyOf(
 }
 
 /** Tells whether `signer` signed `tbs`/`signature`. A key that cannot be used gives false. */
-async function signedBy(
+export async function signedBy(
   item: {
     tbs: Uint8Array
     signature: Uint8Array
@@ -165,6 +165,24 @@ function checkValidity(
     }
   }
   return undefined
+}
+
+/** Outcome of checking a built path against CRLs. */
+export interface RevocationResult {
+  readonly statuses: readonly RevocationStatus[]
+  readonly failure?: { readonly code: ErrorCode; readonly detail: string }
+}
+
+/**
+ * Checks each certificate of a built path (leaf first, anchor last) against the CRLs of its
+ * issuer: each such CRL must be signed by the issuer and current at `options.at`, and must not list
+ * the certificate's serial number.
+ */
+export async function checkPathRevocation(
+  path: readonly Certificate[],
+  options: ChainOptions,
+): Promise<RevocationResult> {
+  return checkRevocation(path, options, cacheFor(options))
 }
 
 async function checkRevocation(

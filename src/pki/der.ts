@@ -76,3 +76,65 @@ export function elementBytes(bytes: Uint8Array, element: DerElement): Uint8Array
 export const DER_SEQUENCE = 0x30
 export const DER_BIT_STRING = 0x03
 export const DER_CONTEXT_0 = 0xa0
+
+export const DER_INTEGER = 0x02
+export const DER_OCTET_STRING = 0x04
+export const DER_OID = 0x06
+export const DER_ENUMERATED = 0x0a
+export const DER_BOOLEAN = 0x01
+
+/** Returns the content bytes of an element (a view, not a copy). */
+export function contentOf(bytes: Uint8Array, element: DerElement): Uint8Array {
+  return bytes.subarray(element.contentStart, element.end)
+}
+
+/**
+ * Decodes the contents of an OBJECT IDENTIFIER to dotted form.
+ *
+ * @throws ParseError `ERR_PARSE_MALFORMED` for an empty or unterminated encoding.
+ */
+export function decodeOid(content: Uint8Array, structure: string): string {
+  const arcs: number[] = []
+  let value = 0
+  for (let i = 0; i < content.length; i++) {
+    const byte = content[i]!
+    value = value * 128 + (byte & 0x7f)
+    if (value > Number.MAX_SAFE_INTEGER / 128) {
+      throw new ParseError('ERR_PARSE_MALFORMED', 'object identifier arc is too large', {
+        structure,
+      })
+    }
+    if ((byte & 0x80) === 0) {
+      if (arcs.length === 0)
+        arcs.push(value < 80 ? Math.floor(value / 40) : 2, value < 80 ? value % 40 : value - 80)
+      else arcs.push(value)
+      value = 0
+    } else if (i === content.length - 1) {
+      throw new ParseError('ERR_PARSE_MALFORMED', 'object identifier ends inside an arc', {
+        structure,
+      })
+    }
+  }
+  if (arcs.length === 0)
+    throw new ParseError('ERR_PARSE_MALFORMED', 'object identifier is empty', { structure })
+  return arcs.join('.')
+}
+
+/**
+ * Decodes the contents of a non-negative INTEGER or ENUMERATED that fits in a safe integer.
+ * Non-canonical encodings (superfluous leading zero or 0xff bytes) are rejected, as DER requires.
+ *
+ * @throws ParseError `ERR_PARSE_MALFORMED`
+ */
+export function decodeUnsignedInteger(content: Uint8Array, structure: string): number {
+  const fail = (message: string) => new ParseError('ERR_PARSE_MALFORMED', message, { structure })
+  if (content.length === 0) throw fail('integer has no content bytes')
+  if (content.length > 1 && content[0] === 0 && (content[1]! & 0x80) === 0) {
+    throw fail('integer is not minimally encoded')
+  }
+  if (content[0]! & 0x80) throw fail('integer is negative')
+  if (content.length > 7) throw fail('integer is too large')
+  let value = 0
+  for (const byte of content) value = value * 256 + byte
+  return value
+}

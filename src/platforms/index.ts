@@ -4,10 +4,13 @@
  * @module
  */
 import type { Platform } from '../core/platform.js'
+import { sgxPlatform, tdxPlatform } from './dcap/index.js'
 
 /** Creates the platforms confide ships, in detection order. */
 export function defaultPlatforms(): Platform[] {
   return [
+    sgxPlatform(),
+    tdxPlatform(),
     // New platforms go here, one line each.
   ]
 }
