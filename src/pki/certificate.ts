@@ -33,6 +33,8 @@ export interface Certificate {
   readonly serialNumber: string
   readonly issuer: string
   readonly subject: string
+  /** The subject's common name, or the whole subject when it has none. */
+  readonly commonName: string
   /** DER of the issuer Name, compared byte for byte when building chains. */
   readonly issuerDer: Uint8Array
   readonly subjectDer: Uint8Array
@@ -65,6 +67,16 @@ export function formatName(name: Name): string {
     }
   }
   return parts.join(',')
+}
+
+/** Returns the first common name (CN) of a Name, if any. */
+function commonNameOf(name: Name): string | undefined {
+  for (const rdn of name) {
+    for (const attribute of rdn) {
+      if (attribute.type === '2.5.4.3') return attribute.value.toString()
+    }
+  }
+  return undefined
 }
 
 /** Converts an ASN.1 Time to a Date. */
@@ -116,6 +128,7 @@ export function parseCertificate(der: Uint8Array): Certificate {
       serialNumber: serialToHex(new Uint8Array(tbs.serialNumber)),
       issuer: formatName(tbs.issuer),
       subject: formatName(tbs.subject),
+      commonName: commonNameOf(tbs.subject) ?? formatName(tbs.subject),
       issuerDer: elementBytes(der, issuerElement),
       subjectDer: elementBytes(der, subjectElement),
       notBefore: timeToDate(tbs.validity.notBefore),

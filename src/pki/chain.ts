@@ -93,7 +93,7 @@ function isAnchor(certificate: Certificate, anchors: readonly Certificate[]): bo
 }
 
 function describe(certificate: Certificate): string {
-  return `"${certificate.subject}"`
+  return `"${certificate.commonName}"`
 }
 
 /** Builds the path from `leaf` to an anchor through `intermediates`, checking each signature. */
@@ -229,7 +229,7 @@ async function checkRevocation(
         }
       }
     }
-    statuses.push({ subject: certificate.subject, checked: crls.length > 0 })
+    statuses.push({ subject: certificate.commonName, checked: crls.length > 0 })
   }
   return { statuses }
 }
@@ -260,6 +260,6 @@ export async function verifyChain(
   if (revocation.failure !== undefined) {
     return { ok: false, ...revocation.failure, path: built.path, revocation: revocation.statuses }
   }
-  const names = built.path.map((c) => c.subject.replace(/^.*CN=/, '')).join(' → ')
+  const names = built.path.map((c) => c.commonName).join(' → ')
   return { ok: true, detail: names, path: built.path, revocation: revocation.statuses }
 }

@@ -131,7 +131,7 @@ async function checkPck(
   } else {
     const unchecked = revocation.statuses.filter((status) => !status.checked)
     if (unchecked.length > 0) {
-      const names = unchecked.map((status) => `"${status.subject.replace(/,.*$/, '')}"`).join(', ')
+      const names = unchecked.map((status) => `"${status.subject}"`).join(', ')
       checks.skip('pck-revocation', `no CRL from the issuer of ${names}: revocation not checked`)
     } else {
       checks.pass(
@@ -254,7 +254,7 @@ async function checkSignedCollateral(
     checks.fail(
       name,
       'ERR_VERIFY_SIGNATURE',
-      `${what} signature does not verify with "${leaf.subject.replace(/,.*$/, '')}"`,
+      `${what} signature does not verify with "${leaf.commonName}"`,
     )
     return 'failed'
   }

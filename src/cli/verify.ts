@@ -1,0 +1,122 @@
+/**
+ * `confide verify FILE`: judges one piece of evidence and prints a report or the JSON result.
+ *
+ * @module
+ */
+import { readFile } from 'node:fs/promises'
+import type { Command } from 'commander'
+import { loadCollateralDirectory } from '../collateral/directory.js'
+import { decodePem, fromHex } from '../core/bytes.js'
+import { ConfigError } from '../core/errors.js'
+import { platformRegistry, type VerifyEvidenceOptions, verifyEvidence } from '../verify.js'
+import { EXIT } from './exit-codes.js'
+import { formatReport } from './report.js'
+
+/** Largest evidence file read. Quotes and reports are a few KiB. */
+const MAX_EVIDENCE_SIZE = 1024 * 1024
+
+interface VerifyFlags {
+  readonly platform?: string
+  readonly collateral?: string
+  readonly trust?: string
+  readonly at?: string
+  readonly reportData?: string
+  readonly allowDebug?: boolean
+  readonly offline?: boolean
+  readonly json?: boolean
+}
+
+async function readInput(path: string, what: string, limit: number): Promise<Uint8Array> {
+  const bytes = await readFile(path).catch((error: NodeJS.ErrnoException) => {
+    throw new ConfigError(
+      'ERR_CONFIG_INVALID',
+      `cannot read ${what} ${path}: ${error.code ?? error.message}`,
+    )
+  })
+  if (bytes.length > limit) {
+    throw new ConfigError(
+      'ERR_CONFIG_INVALID',
+      `${what} ${path} is ${bytes.length} bytes, more than the ${limit} accepted`,
+    )
+  }
+  return new Uint8Array(bytes)
+}
+
+function parseTime(text: string): Date {
+  const at = new Date(text)
+  if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(at.getTime())) {
+    throw new ConfigError(
+      'ERR_CONFIG_INVALID',
+      `--at ${text} is not an ISO-8601 time such as 2026-01-13T00:00:00Z`,
+    )
+  }
+  return at
+}
+
+async function optionsFrom(flags: VerifyFlags): Promise<VerifyEvidenceOptions> {
+  const options: { -readonly [K in keyof VerifyEvidenceOptions]: VerifyEvidenceOptions[K] } = {}
+  if (flags.platform !== undefined) options.platform = flags.platform
+  if (flags.at !== undefined) options.at = parseTime(flags.at)
+  if (flags.reportData !== undefined)
+    options.expectedReportData = fromHex(flags.reportData, '--report-data')
+  if (flags.allowDebug === true) options.allowDebug = true
+  if (flags.collateral !== undefined)
+    options.collateral = await loadCollateralDirectory(flags.collateral)
+  if (flags.trust !== undefined) {
+    const text = new TextDecoder().decode(
+      await readInput(flags.trust, 'trust anchor file', MAX_EVIDENCE_SIZE),
+    )
+    const anchors = decodePem(text).filter((block) => block.label === 'CERTIFICATE')
+    if (anchors.length === 0)
+      throw new ConfigError('ERR_CONFIG_INVALID', `--trust ${flags.trust} holds no PEM certificate`)
+    options.trustAnchors = anchors.map((block) => block.der)
+  }
+  return options
+}
+
+/** Runs the command and returns the exit code. */
+export async function runVerify(
+  file: string,
+  flags: VerifyFlags,
+  out: (text: string) => void,
+): Promise<number> {
+  const options = await optionsFrom(flags)
+  const bytes = await readInput(file, 'evidence file', MAX_EVIDENCE_SIZE)
+  const result = await verifyEvidence(bytes, options)
+  if (flags.json === true) out(`${JSON.stringify(result)}\n`)
+  else out(formatReport(file, platformRegistry().get(result.platform).title, result))
+
+  if (result.verdict === 'valid') return EXIT.VALID
+  if (result.verdict === 'invalid') return EXIT.INVALID
+  return EXIT.INDETERMINATE
+}
+
+/** Adds `verify` to the program. */
+export function registerVerify(program: Command, setExitCode: (code: number) => void): void {
+  program
+    .command('verify')
+    .description(
+      'verify attestation evidence: signatures, certificate chains, collateral and TCB status',
+    )
+    .argument('<file>', 'evidence file (DCAP quote, ...)')
+    .option('--platform <name>', 'platform of the evidence (default: detected from the bytes)')
+    .option(
+      '--collateral <dir>',
+      'directory of collateral files in Intel PCS form (tcb_info.json, qe_identity.json, *_issuer_chain.pem, pck_crl.der, root_ca_crl.der)',
+    )
+    .option(
+      '--trust <pem>',
+      'PEM file of trusted root certificates, replacing the roots pinned in confide',
+    )
+    .option('--at <time>', 'judge certificates and collateral at this ISO-8601 time (default: now)')
+    .option(
+      '--report-data <hex>',
+      'expected report data; shorter values are zero-padded to the full field',
+    )
+    .option('--allow-debug', 'accept a TEE in debug mode (its memory is readable by the host)')
+    .option('--offline', 'never use the network (collateral comes only from --collateral)')
+    .option('--json', 'print the verification result as one JSON object')
+    .action(async (file: string, flags: VerifyFlags) => {
+      setExitCode(await runVerify(file, flags, (text) => process.stdout.write(text)))
+    })
+}
