@@ -19,10 +19,16 @@ export function isDebug(body: SgxReportBody | TdReportBody): boolean {
   return ((body.tdAttributes[0] ?? 0) & TD_ATTRIBUTES_DEBUG) !== 0
 }
 
+function miscSelectHex(bytes: Uint8Array): string {
+  const value = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0, true)
+  return value.toString(16).padStart(8, '0')
+}
+
 function sgxClaims(body: SgxReportBody): Record<string, ClaimValue> {
   return {
     cpuSvn: toHex(body.cpuSvn),
-    miscSelect: toHex(body.miscSelect),
+    // As Intel's collateral writes it: the 32-bit value in hex, most significant digit first.
+    miscSelect: miscSelectHex(body.miscSelect),
     isvExtProdId: toHex(body.isvExtProdId),
     attributes: toHex(body.attributes),
     mrEnclave: toHex(body.mrEnclave),
