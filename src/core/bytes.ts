@@ -73,12 +73,19 @@ export interface PemBlock {
 }
 
 /**
- * Extracts every PEM block from text, in order. Text outside the blocks is ignored.
+ * Extracts every PEM block from text, in order. Text outside the blocks is ignored unless
+ * `strict` is set: then only whitespace and trailing NUL bytes may surround the blocks.
  *
- * @throws ParseError `ERR_PARSE_MALFORMED` when a block's body is not base64.
+ * @throws ParseError `ERR_PARSE_MALFORMED` when a block's body is not base64, or in strict mode
+ *   when other text surrounds the blocks.
  */
-export function decodePem(text: string): PemBlock[] {
+export function decodePem(text: string, strict = false): PemBlock[] {
   const blocks: PemBlock[] = []
+  if (strict && !/^\s*$/.test(text.replace(PEM_BLOCK, '').replace(/\0+$/, ''))) {
+    throw new ParseError('ERR_PARSE_MALFORMED', 'PEM text holds data outside its blocks', {
+      structure: 'PEM',
+    })
+  }
   for (const match of text.matchAll(PEM_BLOCK)) {
     const label = match[1] ?? ''
     const body = (match[2] ?? '').replace(/\s+/g, '')

@@ -53,7 +53,7 @@ function crlDer(input: Uint8Array | string): Uint8Array {
     return block.der
   }
   const compact = text.trim()
-  if (/^[0-9a-fA-F]+$/.test(compact)) return fromHex(compact, 'CRL hex text')
+  if (/^(?:[0-9a-fA-F]{2})+$/.test(compact)) return fromHex(compact, 'CRL hex text')
   throw crlError('CRL is neither DER, PEM nor hex text')
 }
 

@@ -65,7 +65,7 @@ async function decodePckChain(
   return context.cache.memo(key, () => {
     try {
       const text = new TextDecoder().decode(quote.pckChainPem)
-      const certificates = decodePem(text)
+      const certificates = decodePem(text, true)
         .filter((block) => block.label === 'CERTIFICATE')
         .map((block) => parseCertificate(block.der))
       const leaf = certificates[0]
