@@ -1,0 +1,158 @@
+/**
+ * `confide verify` as a user runs it: exit codes, JSON output, one-line errors.
+ */
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, it } from 'node:test'
+import { corpusRoot, repositoryRoot } from '../helpers/corpus.js'
+
+const cli = join(repositoryRoot, 'dist', 'src', 'cli', 'main.js')
+const tdx = join(corpusRoot, 'intel-tdx', 'tdx-v4-tinfoil-full-collateral-uptodate')
+const tdxAt = '2026-01-13T00:00:00Z'
+
+function run(...args: string[]) {
+  const result = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' })
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr }
+}
+
+function scratch(name: string, bytes: Uint8Array | string): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'confide-cli-')), name)
+  writeFileSync(path, bytes)
+  return path
+}
+
+describe('confide verify', () => {
+  it('exits 0 and lists every check for a valid quote', () => {
+    const { code, stdout } = run(
+      'verify',
+      join(tdx, 'quote.bin'),
+      '--collateral',
+      join(tdx, 'collateral'),
+      '--at',
+      tdxAt,
+    )
+    assert.equal(code, 0)
+    assert.match(stdout, /pass {2}pck-chain/)
+    assert.match(stdout, /pass {2}tcb-level/)
+    assert.match(stdout, /verdict +valid/)
+    assert.match(stdout, /tcb status +UpToDate/)
+  })
+
+  it('prints one JSON result with --json', () => {
+    const { code, stdout } = run(
+      'verify',
+      join(tdx, 'quote.bin'),
+      '--collateral',
+      join(tdx, 'collateral'),
+      '--at',
+      tdxAt,
+      '--json',
+    )
+    assert.equal(code, 0)
+    const result = JSON.parse(stdout)
+    assert.equal(result.platform, 'tdx')
+    assert.equal(result.verdict, 'valid')
+    assert.equal(result.tcbStatus, 'UpToDate')
+    assert.ok(Array.isArray(result.checks))
+  })
+
+  it('exits 3 when collateral is missing and nothing failed', () => {
+    const { code, stdout } = run('verify', join(tdx, 'quote.bin'), '--at', tdxAt)
+    assert.equal(code, 3)
+    assert.match(stdout, /skip {2}tcb-info/)
+  })
+
+  it('exits 1 for expired collateral', () => {
+    const { code } = run(
+      'verify',
+      join(tdx, 'quote.bin'),
+      '--collateral',
+      join(tdx, 'collateral'),
+      '--at',
+      '2026-03-01T00:00:00Z',
+    )
+    assert.equal(code, 1)
+  })
+
+  it('exits 1 when the report data differs', () => {
+    const { code, stdout } = run(
+      'verify',
+      join(tdx, 'quote.bin'),
+      '--collateral',
+      join(tdx, 'collateral'),
+      '--at',
+      tdxAt,
+      '--report-data',
+      '00',
+    )
+    assert.equal(code, 1)
+    assert.match(stdout, /FAIL {2}report-data/)
+  })
+
+  it('exits 1 for a debug enclave unless debug is allowed', () => {
+    const occlum = join(corpusRoot, 'intel-sgx', 'sgx-v3-occlum-quote-only', 'quote.bin')
+    assert.equal(run('verify', occlum, '--at', '2024-01-01T00:00:00Z').code, 1)
+    assert.equal(run('verify', occlum, '--at', '2024-01-01T00:00:00Z', '--allow-debug').code, 3)
+  })
+
+  it('accepts a trust anchor file that holds the right root', () => {
+    const anchor = join(tdx, 'trust', 'intel_sgx_root_ca.pem')
+    const { code } = run(
+      'verify',
+      join(tdx, 'quote.bin'),
+      '--collateral',
+      join(tdx, 'collateral'),
+      '--at',
+      tdxAt,
+      '--trust',
+      anchor,
+    )
+    assert.equal(code, 0)
+  })
+
+  const unreadable: [string, string[]][] = [
+    ['a missing file', ['verify', '/nonexistent/quote.bin']],
+    [
+      'random bytes',
+      [
+        'verify',
+        scratch(
+          'random.bin',
+          new Uint8Array(3000).map((_, i) => (i * 131 + 7) % 256),
+        ),
+      ],
+    ],
+    [
+      'a truncated quote',
+      [
+        'verify',
+        scratch(
+          'short.bin',
+          new Uint8Array(100)
+            .fill(0)
+            .map((_, i) => (i === 0 ? 4 : i === 2 ? 2 : i === 4 ? 0x81 : 0)),
+        ),
+      ],
+    ],
+    ['a bad time', ['verify', join(tdx, 'quote.bin'), '--at', 'yesterday']],
+    ['bad report data', ['verify', join(tdx, 'quote.bin'), '--report-data', 'xyz']],
+    ['an unknown platform', ['verify', join(tdx, 'quote.bin'), '--platform', 'nope']],
+    [
+      'a missing collateral directory',
+      ['verify', join(tdx, 'quote.bin'), '--collateral', '/nonexistent'],
+    ],
+    ['no file at all', ['verify']],
+  ]
+  for (const [name, args] of unreadable) {
+    it(`exits 2 with one line for ${name}`, () => {
+      const { code, stdout, stderr } = run(...args)
+      assert.equal(code, 2)
+      assert.equal(stdout, '')
+      assert.equal(stderr.trim().split('\n').length, 1, stderr)
+      assert.doesNotMatch(stderr, /\n\s+at /)
+    })
+  }
+})
