@@ -34,6 +34,7 @@ export const ERROR_CODES = {
   ERR_VERIFY_TCB: 'the TCB level is revoked, unknown, or matches no level in the TCB info',
   ERR_VERIFY_DEBUG: 'the TEE runs in debug mode and debug was not allowed',
   ERR_VERIFY_REPORT_DATA: 'the report data does not equal the expected value',
+  ERR_VERIFY_TIMESTAMP: 'the evidence was created after the verification time',
   ERR_COLLATERAL_UNAVAILABLE: 'collateral needed to judge the evidence is missing',
   ERR_COLLATERAL_EXPIRED: 'collateral is not valid at the verification time',
   ERR_COLLATERAL_MISMATCH: 'collateral was issued for another platform',
