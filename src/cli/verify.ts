@@ -68,7 +68,10 @@ async function optionsFrom(flags: VerifyFlags): Promise<VerifyEvidenceOptions> {
     )
     const anchors = decodePem(text).filter((block) => block.label === 'CERTIFICATE')
     if (anchors.length === 0)
-      throw new ConfigError('ERR_CONFIG_INVALID', `--trust ${flags.trust} holds no PEM certificate`)
+      throw new ConfigError(
+        'ERR_CONFIG_INVALID',
+        `--trust ${flags.trust} contains no PEM certificate`,
+      )
     options.trustAnchors = anchors.map((block) => block.der)
   }
   return options

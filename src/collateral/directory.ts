@@ -17,8 +17,8 @@ const MAX_FILES = 256
  * Loads every file under `dir` (subdirectories included) as a collateral bundle keyed by relative
  * path.
  *
- * @throws ConfigError `ERR_CONFIG_INVALID` when `dir` is not a readable directory, holds a file
- *   larger than 4 MiB, or more than 256 files.
+ * @throws ConfigError `ERR_CONFIG_INVALID` when `dir` is not a readable directory, contains a
+ *   file larger than 4 MiB, or more than 256 files.
  */
 export async function loadCollateralDirectory(dir: string): Promise<CollateralBundle> {
   const info = await stat(dir).catch(() => undefined)
@@ -40,7 +40,7 @@ export async function loadCollateralDirectory(dir: string): Promise<CollateralBu
       if (files.length >= MAX_FILES) {
         throw new ConfigError(
           'ERR_CONFIG_INVALID',
-          `collateral directory ${dir} holds more than ${MAX_FILES} files`,
+          `collateral directory ${dir} contains more than ${MAX_FILES} files`,
         )
       }
       const size = (await stat(path)).size

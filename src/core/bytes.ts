@@ -82,7 +82,7 @@ export interface PemBlock {
 export function decodePem(text: string, strict = false): PemBlock[] {
   const blocks: PemBlock[] = []
   if (strict && !/^\s*$/.test(text.replace(PEM_BLOCK, '').replace(/\0+$/, ''))) {
-    throw new ParseError('ERR_PARSE_MALFORMED', 'PEM text holds data outside its blocks', {
+    throw new ParseError('ERR_PARSE_MALFORMED', 'PEM text contains data outside its blocks', {
       structure: 'PEM',
     })
   }

@@ -63,7 +63,7 @@ export class ConfideError extends Error {
   }
 }
 
-/** Where in a structure a parse error was found. */
+/** The location of a parse error within a structure. */
 export interface ParseLocation {
   /** Name of the structure being read, such as `Quote` or `SgxReportBody`. */
   readonly structure: string

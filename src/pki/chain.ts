@@ -25,7 +25,7 @@ export interface ChainOptions {
   readonly cache?: VerificationCache
 }
 
-/** How one certificate of the path fared against the CRLs. */
+/** The revocation outcome of one certificate of the path. */
 export interface RevocationStatus {
   readonly subject: string
   /** Whether a CRL from this certificate's issuer was consulted. */
@@ -34,7 +34,7 @@ export interface RevocationStatus {
 
 export interface ChainResult {
   readonly ok: boolean
-  /** Why the path was rejected. Absent when `ok`. */
+  /** The reason the path was rejected. Absent when `ok`. */
   readonly code?: ErrorCode
   readonly detail: string
   /** The path from the leaf to the anchor, as far as it was built. */
@@ -240,7 +240,7 @@ async function checkRevocation(
  * whose issuer issued a certificate of the path must be signed by that issuer and be current at
  * `options.at`.
  *
- * Does not check key usage or name constraints, nor require a CRL: `revocation` says which
+ * Does not check key usage or name constraints, nor require a CRL: `revocation` lists which
  * certificates had one, and callers that require CRLs check it.
  */
 export async function verifyChain(

@@ -49,7 +49,7 @@ function crlDer(input: Uint8Array | string): Uint8Array {
 
   if (text.includes('-----BEGIN')) {
     const block = decodePem(text).find((b) => b.label === 'X509 CRL')
-    if (block === undefined) throw crlError('PEM text holds no "X509 CRL" block')
+    if (block === undefined) throw crlError('PEM text contains no "X509 CRL" block')
     return block.der
   }
   const compact = text.trim()

@@ -64,7 +64,7 @@ function tdClaims(body: TdReportBody): Record<string, ClaimValue> {
   }
 }
 
-/** What the PCK certificate adds to the claims. */
+/** Claims taken from the PCK certificate. */
 export interface PckClaims {
   readonly extensions: PckExtensions
   /** Issuer of the PCK certificate, most specific name first (`CN=Intel SGX PCK Platform CA,...`). */

@@ -81,7 +81,7 @@ export function parseCertificateChain(pem: Uint8Array, structure: string): Certi
   const text = new TextDecoder().decode(pem)
   const blocks = decodePem(text).filter((block) => block.label === 'CERTIFICATE')
   if (blocks.length === 0) {
-    throw new ParseError('ERR_PARSE_CERTIFICATE', `${structure} holds no PEM certificate`, {
+    throw new ParseError('ERR_PARSE_CERTIFICATE', `${structure} contains no PEM certificate`, {
       structure,
     })
   }

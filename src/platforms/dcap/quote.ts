@@ -1,7 +1,7 @@
 /**
  * Decodes Intel DCAP quotes: v3 (SGX), v4 (SGX, TDX 1.0) and v5 (SGX, TD 1.0, TD 1.5), with
- * ECDSA P-256 attestation keys and PCK certificate chains (certification data type 5, alone in v3
- * or wrapped in type 6 QE report certification data in v4 and v5). Pure: no crypto, no I/O.
+ * ECDSA P-256 attestation keys. The PCK certificate chain is certification data type 5, alone in
+ * v3 and wrapped in type 6 (QE report certification data) in v4 and v5. Pure: no crypto, no I/O.
  *
  * @module
  */
@@ -148,8 +148,9 @@ function parseHeader(reader: ByteReader): QuoteHeader {
     )
   }
   const rawTeeType = fieldUint(fields.TEE_TYPE)
-  const teeType =
-    rawTeeType === TEE_TYPE_SGX ? 'SGX' : rawTeeType === TEE_TYPE_TDX ? 'TDX' : undefined
+  let teeType: TeeType | undefined
+  if (rawTeeType === TEE_TYPE_SGX) teeType = 'SGX'
+  if (rawTeeType === TEE_TYPE_TDX) teeType = 'TDX'
   if (teeType === undefined || (version === 3 && teeType !== 'SGX')) {
     throw new ParseError(
       'ERR_PARSE_UNSUPPORTED_TEE_TYPE',

@@ -234,9 +234,9 @@ export function evaluateTdxModule(
 }
 
 /**
- * Folds a QE or TDX module status into the platform's, as QVL does: a revoked component revokes
- * the whole; an out-of-date component makes an up-to-date or hardening-only platform OutOfDate, and
- * a configuration-needing platform OutOfDateConfigurationNeeded.
+ * Folds a QE or TDX module status into the platform's, as QVL does. A revoked component revokes
+ * the whole. An out-of-date component makes an up-to-date or hardening-only platform OutOfDate,
+ * and a platform that needs configuration OutOfDateConfigurationNeeded.
  */
 export function convergeStatus(
   platform: LevelStatus,
