@@ -33,6 +33,9 @@ export interface SignedQeIdentity {
   readonly signature: Uint8Array
 }
 
+// NOTE: the hex is read as a big-endian number and compared with the report's little-endian field.
+// Some verifiers read it as bytes in report order instead; the two agree on Intel's published
+// values (00000000 under mask FFFFFFFF) but not on others.
 function hexNumber(fields: JsonFields, key: string): number {
   const bytes = fields.hex(key, 4)
   return ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0

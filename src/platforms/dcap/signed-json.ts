@@ -69,34 +69,46 @@ function skipValue(bytes: Uint8Array, start: number): number {
   return i
 }
 
-/** Finds the byte range of the value of a top-level member of a JSON object. */
-function memberRange(bytes: Uint8Array, key: string): [number, number] | undefined {
+/** The top-level members of a JSON object: the byte range of each value, by name. */
+type MemberRanges = Map<string, [number, number]>
+
+/**
+ * Finds the byte range of every top-level member's value. Returns a string naming the problem when
+ * the text is not one object, or when a name appears twice: JSON.parse would keep the last of two
+ * members while the signature may cover the first, so duplicates are never accepted.
+ */
+function memberRanges(bytes: Uint8Array): MemberRanges | string {
   const decoder = new TextDecoder()
+  const members: MemberRanges = new Map()
   let i = 0
   const skipSpace = () => {
     while (isSpace(bytes[i])) i++
   }
   skipSpace()
-  if (bytes[i] !== OPEN_OBJECT) return undefined
+  if (bytes[i] !== OPEN_OBJECT) return 'not a JSON object'
   i++
+  skipSpace()
+  if (bytes[i] === CLOSE_OBJECT) return members
   while (i < bytes.length) {
     skipSpace()
-    if (bytes[i] !== QUOTE) return undefined
-    const keyEnd = skipValue(bytes, i)
-    const name = JSON.parse(decoder.decode(bytes.subarray(i, keyEnd))) as string
-    i = keyEnd
+    if (bytes[i] !== QUOTE) return 'a member name is not a string'
+    const nameEnd = skipValue(bytes, i)
+    const name = JSON.parse(decoder.decode(bytes.subarray(i, nameEnd))) as string
+    if (members.has(name)) return `member "${name}" appears twice`
+    i = nameEnd
     skipSpace()
-    if (bytes[i] !== COLON) return undefined
+    if (bytes[i] !== COLON) return `member "${name}" has no value`
     i++
     skipSpace()
     const valueStart = i
     i = skipValue(bytes, i)
-    if (name === key) return [valueStart, i]
+    members.set(name, [valueStart, i])
     skipSpace()
-    if (bytes[i] !== COMMA) return undefined
+    if (bytes[i] === CLOSE_OBJECT) return members
+    if (bytes[i] !== COMMA) return `member "${name}" is not followed by a comma`
     i++
   }
-  return undefined
+  return 'the object is not closed'
 }
 
 /**
@@ -121,11 +133,15 @@ export function parseSignedJson(bytes: Uint8Array, bodyKey: string, structure: s
   if (typeof record.signature !== 'string' || !/^[0-9a-fA-F]{128}$/.test(record.signature)) {
     throw fail('"signature" is not 64 bytes of hex')
   }
-  const range = memberRange(bytes, bodyKey)
+  const members = memberRanges(bytes)
+  if (typeof members === 'string') throw fail(members)
+  const range = members.get(bodyKey)
   if (range === undefined) throw fail(`could not locate the bytes of "${bodyKey}"`)
+  const body = bytes.slice(range[0], range[1])
+  // The value is decoded from the signed bytes themselves, so what is judged is what was signed.
   return {
-    body: bytes.slice(range[0], range[1]),
-    value: record[bodyKey],
+    body,
+    value: JSON.parse(new TextDecoder().decode(body)),
     signature: fromHex(record.signature),
   }
 }

@@ -44,6 +44,8 @@ export interface PlatformTcb {
 export interface EvaluationFailure {
   readonly code: ErrorCode
   readonly detail: string
+  /** Set when no TCB level applies at all (Intel: "TCB level not supported"). */
+  readonly noMatchingLevel?: true
 }
 
 export interface LevelMatch {
@@ -106,6 +108,7 @@ export function matchTcbLevel(
   return {
     code: 'ERR_VERIFY_TCB',
     detail: 'no TCB level of the TCB info matches the platform (TCB level not supported)',
+    noMatchingLevel: true,
   }
 }
 

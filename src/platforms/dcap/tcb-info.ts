@@ -127,6 +127,12 @@ export function parseTcbInfo(bytes: Uint8Array): SignedTcbInfo {
       }))
     : []
 
+  // Intel defines TCB type 0 only: the order and meaning of the 16 SGX components.
+  if (fields.integer('tcbType') !== 0) throw fields.fail('tcbType', '0')
+  // A TDX TCB info names the TDX module whose MRSIGNERSEAM every TDX quote is checked against.
+  if (isTdx && !fields.has('tdxModule'))
+    throw fields.fail('tdxModule', 'an object (required for TDX)')
+
   const tcbInfo: TcbInfo = {
     id,
     version,

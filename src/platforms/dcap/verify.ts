@@ -39,6 +39,14 @@ import {
 } from './tcb-evaluation.js'
 
 const REPORT_DATA_SIZE = 64
+
+/**
+ * Names of the CAs Intel's root issues. Only the TCB Signing certificate may sign collateral, and
+ * a PCK certificate is issued by the PCK Platform or Processor CA. The names are matched at the
+ * end, so test PKIs can name their certificates `Test SGX TCB Signing` and so on.
+ */
+const TCB_SIGNING_NAME = /SGX TCB Signing$/
+const PCK_CA_NAME = /SGX PCK (Platform|Processor) CA$/
 const ECDSA_P256 = { name: 'ECDSA', hash: 'SHA-256' } as const
 
 /** The PCK certificate chain of a quote, decoded once per chain content. */
@@ -115,6 +123,12 @@ async function checkPck(
     checks.fail('pck-chain', result.code ?? 'ERR_VERIFY_CHAIN', `PCK chain: ${result.detail}`)
     return undefined
   }
+  const issuer = result.path[1]
+  if (result.path.length !== 3 || issuer === undefined || !PCK_CA_NAME.test(issuer.commonName)) {
+    const detail = `PCK chain ${result.detail} is not PCK certificate → PCK Platform or Processor CA → root`
+    checks.fail('pck-chain', 'ERR_VERIFY_CHAIN', detail)
+    return undefined
+  }
   checks.pass('pck-chain', `PCK chain verifies to the Intel SGX Root CA: ${result.detail}`)
 
   if (collateral === undefined) {
@@ -161,7 +175,7 @@ async function qeReportSignedBy(quote: DcapQuote, pck: Certificate, context: Ver
 /**
  * Steps 3 to 6: the QE report, its binding of the attestation key, and the quote signature. The
  * QE report signature is checked with the PCK leaf's key even when the PCK chain failed, so the
- * result shows every fault; the failed chain alone makes the verdict invalid.
+ * result shows every fault. The failed chain alone already makes the verdict invalid.
  */
 async function checkSignatures(
   quote: DcapQuote,
@@ -223,11 +237,17 @@ async function checkSignatures(
     )
 }
 
-/** Verifies one signed collateral document: its issuer chain, its signature and its dates. */
+/**
+ * Verifies one signed collateral document: its issuer chain, its signature and its dates. The
+ * signature result is remembered for the pair (decoded document, issuer certificate), both
+ * objects that the cache keeps per content, so verifying many quotes against one collateral
+ * checks that signature once; the dates are judged on every call.
+ */
 async function checkSignedCollateral(
   name: string,
   what: string,
-  signed: { body: Uint8Array; signature: Uint8Array; issueDate: Date; nextUpdate: Date },
+  signed: { readonly body: Uint8Array; readonly signature: Uint8Array },
+  validity: { readonly issueDate: Date; readonly nextUpdate: Date },
   chain: readonly Certificate[] | undefined,
   anchors: readonly Certificate[],
   collateral: ParsedCollateral,
@@ -251,6 +271,11 @@ async function checkSignedCollateral(
     checks.fail(name, result.code ?? 'ERR_VERIFY_CHAIN', `${what} issuer chain: ${result.detail}`)
     return 'failed'
   }
+  if (result.path.length !== 2 || !TCB_SIGNING_NAME.test(leaf.commonName)) {
+    const detail = `${what} is signed by "${leaf.commonName}", not by a TCB Signing certificate issued by the root`
+    checks.fail(name, 'ERR_VERIFY_CHAIN', detail)
+    return 'failed'
+  }
   const ok = await context.cache.memoPair(signed, leaf, async () => {
     const key = await publicKeyOf(leaf, context.crypto, context.cache)
     return context.crypto.verify(ECDSA_P256, key, signed.signature, signed.body)
@@ -263,11 +288,11 @@ async function checkSignedCollateral(
     )
     return 'failed'
   }
-  if (context.at < signed.issueDate || context.at > signed.nextUpdate) {
+  if (context.at < validity.issueDate || context.at > validity.nextUpdate) {
     checks.fail(
       name,
       'ERR_COLLATERAL_EXPIRED',
-      `${what} is valid from ${signed.issueDate.toISOString()} to ${signed.nextUpdate.toISOString()}, not at ${context.at.toISOString()}`,
+      `${what} is valid from ${validity.issueDate.toISOString()} to ${validity.nextUpdate.toISOString()}, not at ${context.at.toISOString()}`,
     )
     return 'expired'
   }
@@ -300,7 +325,8 @@ async function checkQeIdentity(
   const state = await checkSignedCollateral(
     'qe-identity',
     'QE identity',
-    { ...signed, ...identity },
+    signed,
+    identity,
     collateral.qeIdentityChain,
     anchors,
     collateral,
@@ -359,7 +385,8 @@ async function checkTcb(
   const state = await checkSignedCollateral(
     'tcb-info',
     'TCB info',
-    { ...signed, ...tcbInfo },
+    signed,
+    tcbInfo,
     collateral.tcbInfoChain,
     anchors,
     collateral,
@@ -454,8 +481,10 @@ function evaluateLevel(
   const match = matchTcbLevel(tcbInfo, platform)
   if (isFailure(match)) {
     checks.fail('tcb-level', match.code, match.detail)
-    const status: TcbStatus = collateralExpired ? 'CollateralExpired' : 'NoMatchingTcbLevel'
-    return { status, advisories: [], detail: { ...detail, platformStatus: 'NoMatchingTcbLevel' } }
+    if (collateralExpired) return { status: 'CollateralExpired', advisories: [], detail }
+    if (match.noMatchingLevel !== true) return { advisories: [], detail }
+    const platformStatus = 'NoMatchingTcbLevel'
+    return { status: platformStatus, advisories: [], detail: { ...detail, platformStatus } }
   }
   detail.platformStatus = match.status
   detail.tcbLevel = match.index
