@@ -8,12 +8,16 @@ import { ConfigError, ParseError } from './errors.js'
 const HEX_DIGITS = '0123456789abcdef'
 const HEX_PATTERN = /^(?:[0-9a-fA-F]{2})*$/
 
+/** The two hex digits of every byte value, so encoding appends one string per byte. */
+const HEX_BYTES = Array.from(
+  { length: 256 },
+  (_, byte) => HEX_DIGITS[byte >> 4]! + HEX_DIGITS[byte & 0x0f]!,
+)
+
 /** Encodes bytes as lower-case hex. */
 export function toHex(bytes: Uint8Array): string {
   let out = ''
-  for (const byte of bytes) {
-    out += HEX_DIGITS[byte >> 4]! + HEX_DIGITS[byte & 0x0f]!
-  }
+  for (const byte of bytes) out += HEX_BYTES[byte]!
   return out
 }
 

@@ -89,7 +89,7 @@ export async function signedBy(
 }
 
 function isAnchor(certificate: Certificate, anchors: readonly Certificate[]): boolean {
-  return anchors.some((anchor) => bytesEqual(anchor.der, certificate.der))
+  return anchors.some((anchor) => anchor === certificate || bytesEqual(anchor.der, certificate.der))
 }
 
 function describe(certificate: Certificate): string {

@@ -5,12 +5,14 @@
  */
 import type { Platform } from '../core/platform.js'
 import { sgxPlatform, tdxPlatform } from './dcap/index.js'
+import { snpPlatform } from './snp/index.js'
 
 /** Creates the platforms confide ships, in detection order. */
 export function defaultPlatforms(): Platform[] {
   return [
     sgxPlatform(),
     tdxPlatform(),
+    snpPlatform(),
     // New platforms go here, one line each.
   ]
 }
