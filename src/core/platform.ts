@@ -9,7 +9,7 @@ import type { VerificationCache } from './cache.js'
 import type { CollateralBundle } from './collateral-bundle.js'
 import type { VerificationResult } from './types.js'
 
-/** What a caller asks of a verification. Every field is optional, and absent is strict. */
+/** Options of a verification. Every field is optional, and an absent field means the strict default. */
 export interface VerifyOptions {
   /** The instant certificates and collateral are judged at. Default: now. */
   readonly at?: Date
@@ -25,11 +25,21 @@ export interface VerifyOptions {
    * platform's report-data size. Absent: report data is not compared.
    */
   readonly expectedReportData?: Uint8Array
+  /**
+   * The nonce the evidence must carry, byte for byte. Absent: the nonce is not compared. Only
+   * platforms whose evidence has a nonce field read it (Nitro, at present).
+   */
+  readonly expectedNonce?: Uint8Array
+  /**
+   * The user data the evidence must carry, byte for byte. Absent: user data is not compared. Only
+   * platforms whose evidence has a user data field read it (Nitro, at present).
+   */
+  readonly expectedUserData?: Uint8Array
   /** Accept a TEE in debug mode. Default: false, so debug evidence is invalid. */
   readonly allowDebug?: boolean
 }
 
-/** What a platform receives: the caller's options with the defaults filled in. */
+/** The options a platform receives, with the defaults filled in. */
 export interface VerifyContext extends VerifyOptions {
   readonly at: Date
   readonly crypto: CryptoPort
@@ -42,7 +52,7 @@ export interface Platform<TEvidence = unknown> {
   readonly name: string
   /** Human-readable name, such as `Intel SGX`. */
   readonly title: string
-  /** Tells cheaply whether the bytes look like this platform's evidence. Never throws. */
+  /** Tells cheaply whether the bytes look like this platform's evidence. Returns false rather than throwing. */
   sniff(bytes: Uint8Array): boolean
   /** Decodes evidence. Pure: no crypto, no I/O. Throws ParseError. */
   parse(bytes: Uint8Array): TEvidence

@@ -5,6 +5,7 @@
  */
 import type { Platform } from '../core/platform.js'
 import { sgxPlatform, tdxPlatform } from './dcap/index.js'
+import { nitroPlatform } from './nitro/index.js'
 import { snpPlatform } from './snp/index.js'
 
 /** Creates the platforms confide ships, in detection order. */
@@ -12,6 +13,7 @@ export function defaultPlatforms(): Platform[] {
   return [
     sgxPlatform(),
     tdxPlatform(),
+    nitroPlatform(),
     snpPlatform(),
     // New platforms go here, one line each.
   ]
