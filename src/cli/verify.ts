@@ -21,6 +21,8 @@ interface VerifyFlags {
   readonly trust?: string
   readonly at?: string
   readonly reportData?: string
+  readonly nonce?: string
+  readonly userData?: string
   readonly allowDebug?: boolean
   readonly offline?: boolean
   readonly json?: boolean
@@ -59,6 +61,9 @@ async function optionsFrom(flags: VerifyFlags): Promise<VerifyEvidenceOptions> {
   if (flags.at !== undefined) options.at = parseTime(flags.at)
   if (flags.reportData !== undefined)
     options.expectedReportData = fromHex(flags.reportData, '--report-data')
+  if (flags.nonce !== undefined) options.expectedNonce = fromHex(flags.nonce, '--nonce')
+  if (flags.userData !== undefined)
+    options.expectedUserData = fromHex(flags.userData, '--user-data')
   if (flags.allowDebug === true) options.allowDebug = true
   if (flags.collateral !== undefined)
     options.collateral = await loadCollateralDirectory(flags.collateral)
@@ -101,11 +106,14 @@ export function registerVerify(program: Command, setExitCode: (code: number) => 
     .description(
       'verify attestation evidence: signatures, certificate chains, collateral and TCB status',
     )
-    .argument('<file>', 'evidence file (DCAP quote, ...)')
+    .argument(
+      '<file>',
+      'evidence: an SGX or TDX quote, an SEV-SNP report, or a Nitro attestation document (raw, base64, or in a TLS certificate)',
+    )
     .option('--platform <name>', 'platform of the evidence (default: detected from the bytes)')
     .option(
       '--collateral <dir>',
-      'directory of collateral files in Intel PCS form (tcb_info.json, qe_identity.json, *_issuer_chain.pem, pck_crl.der, root_ca_crl.der)',
+      'directory of collateral files: Intel PCS form (tcb_info.json, qe_identity.json, *_issuer_chain.pem, pck_crl.der, root_ca_crl.der) or AMD certificates (vcek.der or vlek.der, ask_ark.pem or asvk_ark.pem)',
     )
     .option(
       '--trust <pem>',
@@ -116,6 +124,8 @@ export function registerVerify(program: Command, setExitCode: (code: number) => 
       '--report-data <hex>',
       'expected report data; shorter values are zero-padded to the full field',
     )
+    .option('--nonce <hex>', 'expected nonce of a Nitro document, compared byte for byte')
+    .option('--user-data <hex>', 'expected user data of a Nitro document, compared byte for byte')
     .option('--allow-debug', 'accept a TEE in debug mode (its memory is readable by the host)')
     .option('--offline', 'never use the network (collateral comes only from --collateral)')
     .option('--json', 'print the verification result as one JSON object')

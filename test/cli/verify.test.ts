@@ -3,7 +3,7 @@
  */
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
@@ -111,6 +111,36 @@ describe('confide verify', () => {
       anchor,
     )
     assert.equal(code, 0)
+  })
+
+  it('verifies an SEV-SNP report with its certificates', () => {
+    const snp = join(corpusRoot, 'amd-sev-snp', 'snp-v3-genoa-vcek-azure')
+    const { code, stdout } = run(
+      'verify',
+      join(snp, 'report.bin'),
+      '--collateral',
+      join(snp, 'certs'),
+      '--at',
+      '2025-06-01T00:00:00Z',
+      '--json',
+    )
+    assert.equal(code, 0)
+    assert.equal(JSON.parse(stdout).platform, 'snp')
+  })
+
+  it('names the KDS URL when the VCEK is missing', () => {
+    const snp = join(corpusRoot, 'amd-sev-snp', 'snp-v3-genoa-vcek-azure')
+    const { code, stdout } = run('verify', join(snp, 'report.bin'), '--at', '2025-06-01T00:00:00Z')
+    assert.equal(code, 3)
+    assert.match(stdout, /kdsintf\.amd\.com\/vcek\/v1\/Genoa\//)
+  })
+
+  it('checks the nonce of a Nitro document', () => {
+    const nitro = join(corpusRoot, 'aws-nitro', 'nitro-evervault-beta-prod')
+    const expect = JSON.parse(readFileSync(join(nitro, 'expect.json'), 'utf8'))
+    const args = ['verify', join(nitro, 'attestation_doc.cose'), '--at', expect.verification_time]
+    assert.equal(run(...args, '--nonce', expect.claims.nonce).code, 0)
+    assert.equal(run(...args, '--nonce', '00').code, 1)
   })
 
   const unreadable: [string, string[]][] = [
