@@ -239,9 +239,9 @@ async function checkSignatures(
 
 /**
  * Verifies one signed collateral document: its issuer chain, its signature and its dates. The
- * signature result is remembered for the pair (decoded document, issuer certificate), both
- * objects that the cache keeps per content, so verifying many quotes against one collateral
- * checks that signature once; the dates are judged on every call.
+ * signature result is cached for the pair (decoded document, issuer certificate). The cache keeps
+ * both objects per content, so quotes verified against the same collateral check that signature
+ * once. The dates are judged on every call.
  */
 async function checkSignedCollateral(
   name: string,
