@@ -216,7 +216,10 @@ async function checkSignatures(
 
   let signatureOk = false
   try {
-    const attestationKey = await context.crypto.importRawEcPoint(quote.attestationKey, 'P-256')
+    // A QE keeps its attestation key across quotes, so the imported key is remembered by content.
+    const attestationKey = await context.cache.memo(`dcap:ak:${toHex(quote.attestationKey)}`, () =>
+      context.crypto.importRawEcPoint(quote.attestationKey, 'P-256'),
+    )
     signatureOk = await context.crypto.verify(
       ECDSA_P256,
       attestationKey,
