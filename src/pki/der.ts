@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { toHex } from '../core/bytes.js'
 import { ParseError } from '../core/errors.js'
 
 /** One DER element: its tag and where its header and contents lie in the input. */
@@ -137,4 +138,11 @@ export function decodeUnsignedInteger(content: Uint8Array, structure: string): n
   let value = 0
   for (const byte of content) value = value * 256 + byte
   return value
+}
+
+/** Formats the content bytes of a serial number as canonical hex (no leading zero bytes). */
+export function serialToHex(bytes: Uint8Array): string {
+  let start = 0
+  while (start < bytes.length - 1 && bytes[start] === 0) start++
+  return toHex(bytes.subarray(start))
 }

@@ -14,7 +14,6 @@ import {
   parseAttestationDocument,
   parseCoseSign1,
 } from './format.js'
-import { parseLeafCertificate } from './leaf-certificate.js'
 import {
   asciiText,
   isBase64Text,
@@ -51,7 +50,7 @@ function fromCose(
     form,
     cose,
     document,
-    signingCertificate: parseLeafCertificate(document.certificate),
+    signingCertificate: parseCertificate(document.certificate),
     carrier,
   }
 }

@@ -7,7 +7,6 @@ import { createNodeCrypto } from '../../../src/crypto/node.js'
 import { parseCertificate } from '../../../src/pki/certificate.js'
 import type { NitroEvidence } from '../../../src/platforms/nitro/evidence.js'
 import { nitroPlatform } from '../../../src/platforms/nitro/index.js'
-import { parseLeafCertificate } from '../../../src/platforms/nitro/leaf-certificate.js'
 import { type CorpusCase, corpusCases, readCaseFile } from '../../helpers/corpus.js'
 
 const platform = nitroPlatform()
@@ -106,28 +105,6 @@ describe('aws-nitro corpus', () => {
       assertClaims(strict, evidence, expectation.claims)
     })
   }
-
-  it('decodes every corpus certificate as parseCertificate does', () => {
-    for (const testCase of corpusCases('aws-nitro')) {
-      let evidence: NitroEvidence
-      try {
-        evidence = platform.parse(readCaseFile(testCase, 'attestation_doc.cose'))
-      } catch {
-        continue
-      }
-      for (const der of [evidence.document.certificate, ...evidence.document.cabundle]) {
-        const fast = parseLeafCertificate(der)
-        const reference = parseCertificate(der)
-        const { extensions: fastExtensions, ...fastFields } = fast
-        const { extensions: referenceExtensions, ...referenceFields } = reference
-        assert.deepEqual(fastFields, referenceFields)
-        assert.deepEqual(
-          Array.from(fastExtensions, (e) => e.extnID),
-          Array.from(referenceExtensions, (e) => e.extnID),
-        )
-      }
-    }
-  })
 })
 
 describe('nitro-blocky-selfsigned', () => {

@@ -8,7 +8,6 @@ import {
   parseAttestationDocument,
   parseCoseSign1,
 } from '../../../src/platforms/nitro/format.js'
-import { parseLeafCertificate } from '../../../src/platforms/nitro/leaf-certificate.js'
 import { sniffNitro } from '../../../src/platforms/nitro/sniff.js'
 import { issue } from '../../helpers/fake-pki.js'
 import {
@@ -335,41 +334,5 @@ describe('sniffNitro', () => {
       concatBytes(Uint8Array.of(0x84, 0x40), MODULE_ID.subarray(0, 4)),
     ]
     for (const other of others) assert.equal(sniffNitro(other), false)
-  })
-})
-
-describe('parseLeafCertificate', () => {
-  it('agrees with parseCertificate', () => {
-    const pki = createNitroPki()
-    const certificates = [pki.root, pki.intermediate, issueLeaf(pki.intermediate)]
-    for (const { der } of certificates) {
-      const { extensions: fastExtensions, ...fast } = parseLeafCertificate(der)
-      const { extensions: referenceExtensions, ...reference } = parseCertificate(der)
-      assert.deepEqual(fast, reference)
-      assert.deepEqual(
-        Array.from(fastExtensions, (e) => e.extnID),
-        Array.from(referenceExtensions, (e) => e.extnID),
-      )
-    }
-  })
-
-  it('rejects bytes that are no certificate', () => {
-    const { der } = issueLeaf(createNitroPki().intermediate)
-    const cases = [
-      new Uint8Array(0),
-      der.subarray(0, der.length - 1),
-      concatBytes(der, Uint8Array.of(0)),
-    ]
-    for (const bytes of cases) {
-      assert.throws(() => parseLeafCertificate(bytes), { code: 'ERR_PARSE_CERTIFICATE' })
-    }
-  })
-
-  it('keeps copies of the input', () => {
-    const { der } = issueLeaf(createNitroPki().intermediate)
-    const input = der.slice()
-    const certificate = parseLeafCertificate(input)
-    input.fill(0)
-    assert.equal(toHex(certificate.der), toHex(der))
   })
 })

@@ -1,20 +1,19 @@
 /**
- * A direct DER reader for the certificate that signs each attestation document. Every document
- * carries a new one, so its decoding is paid once per document. `parseCertificate` decodes the
- * whole structure through @peculiar/asn1-schema, which took more than half as long as the P-384
- * verification of the same certificate when measured on Node 20. This reader walks the DER
- * instead and fills the same `Certificate` shape, decoding `extensions` through @peculiar only
- * when they are read.
+ * The DER reader behind `parseCertificate`. It walks the certificate's DER once and keeps the exact
+ * bytes that signatures and name comparisons need. Extensions are decoded through
+ * @peculiar/asn1-schema only when read. Decoding the whole certificate through asn1-schema took
+ * more than half as long as a P-384 verification when measured on Node 20, and a Nitro document
+ * brings a new certificate each time.
  *
  * @see RFC 5280, §4.1 (Certificate and TBSCertificate)
  * @module
  */
 import { AsnConvert } from '@peculiar/asn1-schema'
 import { AlgorithmIdentifier, type Extension, Extensions } from '@peculiar/asn1-x509'
-import { bytesEqual, toHex } from '../../core/bytes.js'
-import { ParseError } from '../../core/errors.js'
-import type { SignatureAlgorithm } from '../../crypto/port.js'
-import { type Certificate, serialToHex } from '../../pki/certificate.js'
+import { bytesEqual, toHex } from '../core/bytes.js'
+import { ParseError } from '../core/errors.js'
+import type { SignatureAlgorithm } from '../crypto/port.js'
+import type { Certificate } from './certificate.js'
 import {
   DER_BIT_STRING,
   DER_BOOLEAN,
@@ -28,8 +27,10 @@ import {
   elementBytes,
   readChildren,
   readElement,
-} from '../../pki/der.js'
-import { signatureAlgorithmOf } from '../../pki/signature-algorithm.js'
+  serialToHex,
+} from './der.js'
+import { ATTRIBUTE_LABELS } from './names.js'
+import { signatureAlgorithmOf } from './signature-algorithm.js'
 
 const STRUCTURE = 'Certificate'
 const DER_SET = 0x31
@@ -37,17 +38,6 @@ const DER_UTC_TIME = 0x17
 const DER_GENERALIZED_TIME = 0x18
 const DER_CONTEXT_3 = 0xa3
 const BASIC_CONSTRAINTS_OID = '2.5.29.19'
-
-/** Short labels of name attributes, as `formatName` in pki/certificate.ts writes them. */
-const SHORT_NAMES: Record<string, string> = {
-  '2.5.4.3': 'CN',
-  '2.5.4.6': 'C',
-  '2.5.4.7': 'L',
-  '2.5.4.8': 'ST',
-  '2.5.4.10': 'O',
-  '2.5.4.11': 'OU',
-  '2.5.4.5': 'serialNumber',
-}
 
 /** The ECDSA algorithms, which AWS's Nitro certificates use, mapped without @peculiar. */
 const ECDSA_BY_OID: Record<string, SignatureAlgorithm> = {
@@ -123,7 +113,7 @@ function formatNameDer(der: Uint8Array, name: DerElement): string {
       )
       const oid = oidOf(der, type, 'attribute type')
       if (value === undefined) throw malformed('attribute has no value')
-      parts.push(`${SHORT_NAMES[oid] ?? oid}=${attributeText(der, value)}`)
+      parts.push(`${ATTRIBUTE_LABELS[oid] ?? oid}=${attributeText(der, value)}`)
     }
   }
   return parts.join(',')
@@ -285,13 +275,12 @@ function readCertificate(der: Uint8Array): Certificate {
 }
 
 /**
- * Decodes a DER certificate into the same shape as `parseCertificate`, walking the DER directly.
- * Stricter in two ways: the TBSCertificate signature algorithm must equal the outer one (RFC
+ * Decodes a DER certificate. The TBSCertificate signature algorithm must equal the outer one (RFC
  * 5280, §4.1.1.2), and times must be in the DER form that ends in `Z`.
  *
  * @throws ParseError `ERR_PARSE_CERTIFICATE` when the bytes are not a certificate.
  */
-export function parseLeafCertificate(der: Uint8Array): Certificate {
+export function readCertificateDer(der: Uint8Array): Certificate {
   try {
     return readCertificate(der)
   } catch (error) {
