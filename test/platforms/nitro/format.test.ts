@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { concatBytes, encodePem, toBase64, toHex } from '../../../src/core/bytes.js'
+import { concatBytes, encodePem, toBase64 } from '../../../src/core/bytes.js'
 import { parseCertificate } from '../../../src/pki/certificate.js'
 import { parseNitroEvidence } from '../../../src/platforms/nitro/evidence.js'
 import {
@@ -12,9 +12,7 @@ import { sniffNitro } from '../../../src/platforms/nitro/sniff.js'
 import { issue } from '../../helpers/fake-pki.js'
 import {
   buildDocument,
-  createNitroPki,
   encodeCbor,
-  issueLeaf,
   payloadMap,
   payloadOf,
   sigStructureOf,
