@@ -5,12 +5,16 @@
  * @module
  */
 import { VerificationCache } from './core/cache.js'
-import type { VerifyOptions } from './core/platform.js'
+import { ConfigError } from './core/errors.js'
+import type { Expectation, VerifyOptions } from './core/platform.js'
 import { createPlatformRegistry, type PlatformRegistry } from './core/registry.js'
 import type { VerificationResult } from './core/types.js'
 import { createNodeCrypto } from './crypto/node.js'
 import type { CryptoPort } from './crypto/port.js'
 import { defaultPlatforms } from './platforms/index.js'
+
+export { loadCollateralDirectory } from './collateral/directory.js'
+export { CollateralBundle } from './core/collateral-bundle.js'
 
 export interface VerifyEvidenceOptions extends VerifyOptions {
   /** Platform name, such as `tdx`. Absent: detected from the bytes. */
@@ -22,6 +26,13 @@ export interface VerifyEvidenceOptions extends VerifyOptions {
   /** Cache of parsed collateral and verified signatures. Default: one shared by all calls. */
   readonly cache?: VerificationCache
 }
+
+const EXPECTATION_LABELS: Record<Expectation, { what: string; flag: string }> = {
+  expectedReportData: { what: 'report data', flag: '--report-data' },
+  expectedNonce: { what: 'nonce', flag: '--nonce' },
+  expectedUserData: { what: 'user data', flag: '--user-data' },
+}
+const EXPECTATIONS = Object.keys(EXPECTATION_LABELS) as Expectation[]
 
 let defaultRegistry: PlatformRegistry | undefined
 let defaultCrypto: CryptoPort | undefined
@@ -46,6 +57,15 @@ export async function verifyEvidence(
   const registry = options.registry ?? platformRegistry()
   const platform =
     options.platform === undefined ? registry.detect(bytes) : registry.get(options.platform)
+  const unsupported = EXPECTATIONS.filter(
+    (name) => options[name] !== undefined && !platform.expectations.includes(name),
+  )
+  const first = unsupported[0]
+  if (first !== undefined) {
+    const { what, flag } = EXPECTATION_LABELS[first]
+    const message = `${platform.title} evidence has no ${what} to compare; remove ${first} (${flag} on the command line)`
+    throw new ConfigError('ERR_CONFIG_INVALID', message)
+  }
   const evidence = platform.parse(bytes)
   defaultCrypto ??= createNodeCrypto()
   return platform.verify(evidence, {

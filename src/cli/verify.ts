@@ -3,14 +3,15 @@
  *
  * @module
  */
-import { readFile } from 'node:fs/promises'
 import type { Command } from 'commander'
 import { loadCollateralDirectory } from '../collateral/directory.js'
+import { readBoundedFile } from '../collateral/read-file.js'
 import { decodePem, fromHex } from '../core/bytes.js'
 import { ConfigError } from '../core/errors.js'
 import { platformRegistry, type VerifyEvidenceOptions, verifyEvidence } from '../verify.js'
 import { EXIT } from './exit-codes.js'
 import { formatReport } from './report.js'
+import { parseTime } from './time.js'
 
 /** Largest evidence file read. Quotes and reports are a few KiB. */
 const MAX_EVIDENCE_SIZE = 1024 * 1024
@@ -28,33 +29,6 @@ interface VerifyFlags {
   readonly json?: boolean
 }
 
-async function readInput(path: string, what: string, limit: number): Promise<Uint8Array> {
-  const bytes = await readFile(path).catch((error: NodeJS.ErrnoException) => {
-    throw new ConfigError(
-      'ERR_CONFIG_INVALID',
-      `cannot read ${what} ${path}: ${error.code ?? error.message}`,
-    )
-  })
-  if (bytes.length > limit) {
-    throw new ConfigError(
-      'ERR_CONFIG_INVALID',
-      `${what} ${path} is ${bytes.length} bytes, more than the ${limit} accepted`,
-    )
-  }
-  return new Uint8Array(bytes)
-}
-
-function parseTime(text: string): Date {
-  const at = new Date(text)
-  if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(at.getTime())) {
-    throw new ConfigError(
-      'ERR_CONFIG_INVALID',
-      `--at ${text} is not an ISO-8601 time such as 2026-01-13T00:00:00Z`,
-    )
-  }
-  return at
-}
-
 async function optionsFrom(flags: VerifyFlags): Promise<VerifyEvidenceOptions> {
   const options: { -readonly [K in keyof VerifyEvidenceOptions]: VerifyEvidenceOptions[K] } = {}
   if (flags.platform !== undefined) options.platform = flags.platform
@@ -69,7 +43,7 @@ async function optionsFrom(flags: VerifyFlags): Promise<VerifyEvidenceOptions> {
     options.collateral = await loadCollateralDirectory(flags.collateral)
   if (flags.trust !== undefined) {
     const text = new TextDecoder().decode(
-      await readInput(flags.trust, 'trust anchor file', MAX_EVIDENCE_SIZE),
+      await readBoundedFile(flags.trust, 'trust anchor file', MAX_EVIDENCE_SIZE),
     )
     const anchors = decodePem(text).filter((block) => block.label === 'CERTIFICATE')
     if (anchors.length === 0)
@@ -89,7 +63,7 @@ export async function runVerify(
   out: (text: string) => void,
 ): Promise<number> {
   const options = await optionsFrom(flags)
-  const bytes = await readInput(file, 'evidence file', MAX_EVIDENCE_SIZE)
+  const bytes = await readBoundedFile(file, 'evidence file', MAX_EVIDENCE_SIZE)
   const result = await verifyEvidence(bytes, options)
   if (flags.json === true) out(`${JSON.stringify(result)}\n`)
   else out(formatReport(file, platformRegistry().get(result.platform).title, result))

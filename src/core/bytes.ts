@@ -29,7 +29,10 @@ export function toHex(bytes: Uint8Array): string {
 export function fromHex(text: string, what = 'hex value'): Uint8Array {
   const digits = text.startsWith('0x') || text.startsWith('0X') ? text.slice(2) : text
   if (!HEX_PATTERN.test(digits)) {
-    throw new ConfigError('ERR_CONFIG_INVALID', `${what} is not an even number of hex digits`)
+    throw new ConfigError(
+      'ERR_CONFIG_INVALID',
+      `${what} is not hex: use pairs of digits 0-9 and a-f, with no spaces`,
+    )
   }
   const out = new Uint8Array(digits.length / 2)
   for (let i = 0; i < out.length; i++) {

@@ -46,12 +46,20 @@ export interface VerifyContext extends VerifyOptions {
   readonly cache: VerificationCache
 }
 
+/** An expected value a caller can ask a verification to compare. */
+export type Expectation = 'expectedReportData' | 'expectedNonce' | 'expectedUserData'
+
 /** One TEE platform: detects, parses and verifies its evidence. */
 export interface Platform<TEvidence = unknown> {
   /** Short name used on the command line and in results, such as `sgx`. */
   readonly name: string
   /** Human-readable name, such as `Intel SGX`. */
   readonly title: string
+  /**
+   * The expected values this platform's evidence has a field for. A verification asked to compare
+   * any other is rejected rather than passed without the comparison.
+   */
+  readonly expectations: readonly Expectation[]
   /** Tells cheaply whether the bytes look like this platform's evidence. Returns false rather than throwing. */
   sniff(bytes: Uint8Array): boolean
   /** Decodes evidence. Pure: no crypto, no I/O. Throws ParseError. */

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { ParseError } from '../../core/errors.js'
 import type { Platform } from '../../core/platform.js'
 import { type DcapQuote, looksLikeQuote, parseQuote, type TeeType } from './quote.js'
 import { verifyQuote } from './verify.js'
@@ -13,7 +14,19 @@ function dcapPlatform(name: string, title: string, teeType: TeeType): Platform<D
     name,
     title,
     sniff: (bytes) => looksLikeQuote(bytes, teeType),
-    parse: parseQuote,
+    expectations: ['expectedReportData'],
+    parse: (bytes) => {
+      const quote = parseQuote(bytes)
+      if (quote.header.teeType !== teeType) {
+        const message = `the quote is an ${quote.header.teeType} quote, not ${title} evidence`
+        throw new ParseError('ERR_PARSE_UNSUPPORTED_TEE_TYPE', message, {
+          structure: 'QuoteHeader',
+          field: 'TEE_TYPE',
+          offset: 4,
+        })
+      }
+      return quote
+    },
     verify: (quote, context) => verifyQuote(name, quote, context),
   }
 }

@@ -241,7 +241,7 @@ function checkDebugAndReportData(
     checks.fail(
       'debug',
       'ERR_VERIFY_DEBUG',
-      `the ${kind} is in debug mode; its memory is readable by the host`,
+      `the ${kind} is in debug mode, so the host can read its memory; allow debug (--allow-debug) to accept it`,
     )
 
   if (context.expectedReportData !== undefined) {
@@ -252,7 +252,7 @@ function checkDebugAndReportData(
       checks.fail(
         'report-data',
         'ERR_VERIFY_REPORT_DATA',
-        `report data ${toHex(quote.body.reportData).slice(0, 32)}... is not the expected ${toHex(expected).slice(0, 32)}...`,
+        `report data ${toHex(quote.body.reportData)} is not the expected ${toHex(expected)}`,
       )
   }
 }

@@ -14,6 +14,7 @@ export function nitroPlatform(): Platform<NitroEvidence> {
   return {
     name: 'nitro',
     title: 'AWS Nitro Enclaves',
+    expectations: ['expectedNonce', 'expectedUserData'],
     sniff: sniffNitro,
     parse: parseNitroEvidence,
     verify: verifyNitro,

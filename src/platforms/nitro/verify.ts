@@ -178,7 +178,8 @@ function checkDebug(document: AttestationDocument, allowDebug: boolean, checks: 
       ? 'the enclave runs in debug mode (PCR0, PCR1 and PCR2 are zero)'
       : 'PCR0, PCR1 or PCR2 is missing, so debug mode cannot be ruled out'
   if (allowDebug) checks.pass('debug', `${finding}; debug was allowed`)
-  else checks.fail('debug', 'ERR_VERIFY_DEBUG', `${finding}; allow debug to accept it`)
+  else
+    checks.fail('debug', 'ERR_VERIFY_DEBUG', `${finding}; allow debug (--allow-debug) to accept it`)
 }
 
 function checkExpected(

@@ -24,7 +24,7 @@ export const SNP_COLLATERAL_FILES = {
 } as const
 
 /** Base names of CRL files: any name containing `crl`, such as `crl.der` or `ark.crl`. */
-export const SNP_CRL_FILE_PATTERN = /crl/i
+export const SNP_CRL_FILE_PATTERN = /^(?!.*issuer_chain).*crl.*\.(der|pem|crl)$/i
 
 /** Returns the hwID of a KDS VCEK URL: all of CHIP_ID, or its first 8 bytes on Turin. */
 export function kdsHardwareId(report: SnpReport, product: SnpProduct): string {

@@ -57,6 +57,7 @@ export function snpPlatform(options: SnpVerifyOptions = {}): Platform<SnpEvidenc
   return {
     name: 'snp',
     title: 'AMD SEV-SNP',
+    expectations: ['expectedReportData'],
     sniff: sniffSnpEvidence,
     parse: parseSnpEvidence,
     verify: (evidence, context) => verifySnpEvidence(evidence, context, options),

@@ -312,7 +312,7 @@ export function checkDebug(checks: CheckList, report: SnpReport, allowDebug: boo
   }
   const risk = 'POLICY.DEBUG is 1: the host can read and change guest memory'
   if (allowDebug) checks.pass(name, `${risk}; accepted because allowDebug is set`)
-  else checks.fail(name, 'ERR_VERIFY_DEBUG', `${risk}; set allowDebug to accept it`)
+  else checks.fail(name, 'ERR_VERIFY_DEBUG', `${risk}; allow debug (--allow-debug) to accept it`)
 }
 
 /**

@@ -178,9 +178,20 @@ async function checkChain(
     return
   }
 
+  const stray = material.crls.find(
+    (crl) => !result.path.some((certificate) => bytesEqual(certificate.issuerDer, crl.issuerDer)),
+  )
+  if (stray !== undefined) {
+    const detail = `a CRL from "${stray.issuer}" was given, but that CA issued no certificate of this chain`
+    checks.fail(name, 'ERR_VERIFY_CRL', detail)
+    return
+  }
+
   const revoked = result.revocation.filter((r) => r.checked).map((r) => commonName(r.subject))
   const crlText =
-    revoked.length === 0 ? 'no CRL given' : `checked against the CRL for ${revoked.join(', ')}`
+    revoked.length === 0
+      ? 'no CRL given, so revocation was not checked'
+      : `checked against the CRL for ${revoked.join(', ')}`
   checks.pass(name, `${result.detail}, valid at ${context.at.toISOString()}; ${crlText}`)
 }
 
