@@ -175,6 +175,15 @@ describe('confide verify', () => {
       ['verify', join(tdx, 'quote.bin'), '--collateral', '/nonexistent'],
     ],
     ['no file at all', ['verify']],
+    ['a device instead of a file', ['verify', '/dev/zero']],
+    ['an empty file', ['verify', scratch('empty.bin', new Uint8Array(0))]],
+    [
+      'a day that does not exist',
+      ['verify', join(tdx, 'quote.bin'), '--at', '2026-02-30T00:00:00Z'],
+    ],
+    ['a time without a zone', ['verify', join(tdx, 'quote.bin'), '--at', '2026-01-13T00:00:00']],
+    ['a nonce for a quote', ['verify', join(tdx, 'quote.bin'), '--at', tdxAt, '--nonce', '00']],
+    ['a TDX quote named sgx', ['verify', join(tdx, 'quote.bin'), '--platform', 'sgx']],
   ]
   for (const [name, args] of unreadable) {
     it(`exits 2 with one line for ${name}`, () => {
