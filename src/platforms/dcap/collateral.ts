@@ -93,6 +93,23 @@ async function contentKey(prefix: string, bytes: Uint8Array, crypto: CryptoPort)
 }
 
 /** Decodes one collateral item once per content and remembers it. */
+/** Wraps a decoder so that its parse errors name the collateral file they are about. */
+function naming<T>(file: string, decode: (bytes: Uint8Array) => T): (bytes: Uint8Array) => T {
+  return (bytes) => {
+    try {
+      return decode(bytes)
+    } catch (error) {
+      if (!(error instanceof ParseError)) throw error
+      const location = {
+        structure: error.structure,
+        ...(error.field === undefined ? {} : { field: error.field }),
+        ...(error.offset === undefined ? {} : { offset: error.offset }),
+      }
+      throw new ParseError(error.code, `${file}: ${error.message}`, location, { cause: error })
+    }
+  }
+}
+
 async function decodeOnce<T>(
   prefix: string,
   bytes: Uint8Array,
@@ -125,19 +142,39 @@ export async function decodeCollateral(
       : decodeOnce(prefix, bytes, decode, crypto, cache)
 
   const [tcbInfo, tcbInfoChain, qeIdentity, qeIdentityChain, rootCaCrl] = await Promise.all([
-    once('dcap:tcb-info', collateral.tcbInfo, parseTcbInfo),
-    once('dcap:chain', collateral.tcbInfoIssuerChain, (b) =>
-      parseCertificateChain(b, 'TcbInfoIssuerChain'),
+    once('dcap:tcb-info', collateral.tcbInfo, naming(COLLATERAL_FILES.tcbInfo, parseTcbInfo)),
+    once(
+      'dcap:chain',
+      collateral.tcbInfoIssuerChain,
+      naming(COLLATERAL_FILES.tcbInfoIssuerChain, (b) => parseCertificateChain(b, 'IssuerChain')),
     ),
-    once('dcap:qe-identity', collateral.qeIdentity, parseQeIdentity),
-    once('dcap:chain', collateral.qeIdentityIssuerChain, (b) =>
-      parseCertificateChain(b, 'QeIdentityIssuerChain'),
+    once(
+      'dcap:qe-identity',
+      collateral.qeIdentity,
+      naming(COLLATERAL_FILES.qeIdentity, parseQeIdentity),
     ),
-    once('dcap:crl', collateral.rootCaCrl, (b) => parseCrl(b)),
+    once(
+      'dcap:chain',
+      collateral.qeIdentityIssuerChain,
+      naming(COLLATERAL_FILES.qeIdentityIssuerChain, (b) =>
+        parseCertificateChain(b, 'IssuerChain'),
+      ),
+    ),
+    once(
+      'dcap:crl',
+      collateral.rootCaCrl,
+      naming(COLLATERAL_FILES.rootCaCrl, (b) => parseCrl(b)),
+    ),
   ])
   const pckCrls = await Promise.all(
     collateral.pckCrls.map((bytes) =>
-      decodeOnce('dcap:crl', bytes, (b) => parseCrl(b), crypto, cache),
+      decodeOnce(
+        'dcap:crl',
+        bytes,
+        naming('the PCK CRL', (b) => parseCrl(b)),
+        crypto,
+        cache,
+      ),
     ),
   )
   return {
