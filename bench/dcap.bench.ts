@@ -9,14 +9,9 @@
  *   report signature with the PCK key already imported, and the quote signature after importing
  *   the attestation key from its raw 64-byte point.
  *
- * Every subject runs sequentially on the main thread. Each one is warmed up, then measured for a
- * fixed time per round, rounds taken in turn, and the median round is reported. A ratio is the
- * median of the ratios within each round, where both subjects ran seconds apart, so a slow spell
- * of a shared machine weighs on both sides of it.
- *
- * Run with `npm run bench`. The environment variables BENCH_MS (measured time per round, default
- * 1200), BENCH_ROUNDS (default 5) and BENCH_ONLY (a regular expression on subject names, for
- * profiling one subject) change the run.
+ * The bench also times three ways to import the raw attestation key. bench/harness.ts describes
+ * how the subjects are measured and the environment variables that change the run. Run with
+ * `taskset -c 0 npm run bench`.
  */
 import {
   createPublicKey,
@@ -27,23 +22,26 @@ import {
   X509Certificate,
 } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import { cpus } from 'node:os'
 import { join } from 'node:path'
 import { verify as dcapQvlVerify } from '@phala/dcap-qvl'
 import { decodePem, toHex } from '../src/core/bytes.js'
-import { VerificationCache } from '../src/core/cache.js'
 import type { CollateralBundle } from '../src/core/collateral-bundle.js'
 import { type DcapQuote, parseQuote } from '../src/platforms/dcap/quote.js'
 import { parseSignedJson } from '../src/platforms/dcap/signed-json.js'
-import { verifyEvidence } from '../src/verify.js'
 import { bundleFromDir, corpusRoot } from '../test/helpers/corpus.js'
+import {
+  type BenchResults,
+  confideSubject,
+  formatOps,
+  formatTimes,
+  printComparisonTable,
+  printTable,
+  runBench,
+  type Subject,
+} from './harness.js'
 
-const WARMUP_MS = 500
-const MEASURE_MS = Number(process.env.BENCH_MS ?? 1200)
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
 /** Key imports are cheap and steady, so they get a quarter of the time. */
-const IMPORT_MEASURE_MS = MEASURE_MS / 4
-const ONLY = process.env.BENCH_ONLY === undefined ? undefined : new RegExp(process.env.BENCH_ONLY)
+const IMPORT_WEIGHT = 0.25
 
 /** The collateral object that `@phala/dcap-qvl` verifies against. */
 type DcapQvlCollateral = Parameters<typeof dcapQvlVerify>[1]
@@ -74,12 +72,6 @@ interface LoadedCase extends BenchCase {
   readonly expectedTcbStatus: string
   readonly bundle: CollateralBundle
   readonly dcapQvlCollateral: DcapQvlCollateral
-}
-
-interface Subject {
-  readonly name: string
-  readonly measureMs: number
-  readonly run: () => unknown
 }
 
 function readFile(dir: string, path: string): Uint8Array {
@@ -138,28 +130,6 @@ function loadCase(benchCase: BenchCase): LoadedCase {
   }
 }
 
-function confideSubject(loaded: LoadedCase): Subject {
-  const options = {
-    platform: loaded.platform,
-    at: loaded.at,
-    collateral: loaded.bundle,
-    cache: new VerificationCache(),
-  }
-  return {
-    name: `confide ${loaded.label}`,
-    measureMs: MEASURE_MS,
-    run: async () => {
-      const result = await verifyEvidence(loaded.quoteBytes, options)
-      if (result.verdict !== 'valid') {
-        const failed = result.checks.filter((check) => check.status !== 'pass')
-        throw new Error(
-          `confide returned ${result.verdict} for ${loaded.label}: ${JSON.stringify(failed)}`,
-        )
-      }
-    },
-  }
-}
-
 /** Returns dcap-qvl's subject, or the reason it cannot verify this quote. */
 function dcapQvlSubject(loaded: LoadedCase): Subject | string {
   const nowSeconds = loaded.at.getTime() / 1000
@@ -173,7 +143,7 @@ function dcapQvlSubject(loaded: LoadedCase): Subject | string {
     return `threw "${String(error)}"${cause === undefined ? '' : ` (cause: ${cause.message})`}`
   }
 
-  return { name: `dcap-qvl ${loaded.label}`, measureMs: MEASURE_MS, run }
+  return { name: `dcap-qvl ${loaded.label}`, run }
 }
 
 const ECDSA_P256_IMPORT = { name: 'ECDSA', namedCurve: 'P-256' } as const
@@ -226,7 +196,6 @@ function floorSubject(loaded: LoadedCase): Subject {
   }
   return {
     name: `floor ${loaded.label}`,
-    measureMs: MEASURE_MS,
     run: async () => {
       verifyP256(pck, quote.qeReport.bytes, quote.qeReportSignature)
       const attestationKey = await importRawWebCrypto(quote.attestationKey)
@@ -238,141 +207,28 @@ function floorSubject(loaded: LoadedCase): Subject {
 function importSubjects(point: Uint8Array): Subject[] {
   return KEY_IMPORTS.map(([name, importKey]) => ({
     name: `import ${name}`,
-    measureMs: IMPORT_MEASURE_MS,
+    weight: IMPORT_WEIGHT,
     run: () => importKey(point),
   }))
 }
 
-/** One measured round: calls per wall-clock second, and process CPU time over wall time. */
-interface Round {
-  readonly opsPerSecond: number
-  readonly cpuShare: number
-}
-
-/** Runs `run` back to back for at least `ms` milliseconds. */
-async function measureRound(run: () => unknown, ms: number): Promise<Round> {
-  const cpuStart = process.cpuUsage()
-  const start = performance.now()
-  let count = 0
-  let elapsed = 0
-  do {
-    const pending = run()
-    if (pending instanceof Promise) await pending
-    count++
-    elapsed = performance.now() - start
-  } while (elapsed < ms)
-  const cpu = process.cpuUsage(cpuStart)
-  const cpuMs = (cpu.user + cpu.system) / 1000
-
-  return { opsPerSecond: (count * 1000) / elapsed, cpuShare: cpuMs / elapsed }
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  const middle = Math.floor(sorted.length / 2)
-  if (sorted.length % 2 === 1) return sorted[middle]!
-
-  return (sorted[middle - 1]! + sorted[middle]!) / 2
-}
-
-/**
- * Warms every subject up, then measures them in turn, ROUNDS times, so that a busy spell of the
- * machine falls on every subject alike. Returns the rounds of each subject by name.
- */
-async function measureAll(subjects: readonly Subject[]): Promise<Map<string, Round[]>> {
-  for (const subject of subjects) await measureRound(subject.run, WARMUP_MS)
-  const rounds = new Map<string, Round[]>(subjects.map((subject) => [subject.name, []]))
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const subject of subjects) {
-      rounds.get(subject.name)!.push(await measureRound(subject.run, subject.measureMs))
-    }
-  }
-
-  return rounds
-}
-
-/** Median ops/s of a subject, or undefined when it was not measured. */
-function medianOps(rounds: ReadonlyMap<string, readonly Round[]>, name: string) {
-  const measured = rounds.get(name)
-  if (measured === undefined || measured.length === 0) return undefined
-
-  return median(measured.map((round) => round.opsPerSecond))
-}
-
-function formatOps(ops: number | undefined): string {
-  return ops === undefined ? 'n/a' : Math.round(ops).toLocaleString('en-US')
-}
-
-/** Median over the rounds of the ratio of two subjects' ops/s in the same round. */
-function medianRatio(
-  rounds: ReadonlyMap<string, readonly Round[]>,
-  numerator: string,
-  denominator: string,
-): number | undefined {
-  const top = rounds.get(numerator)
-  const bottom = rounds.get(denominator)
-  if (top === undefined || bottom === undefined || top.length === 0) return undefined
-
-  return median(top.map((round, i) => round.opsPerSecond / bottom[i]!.opsPerSecond))
-}
-
-function formatPercent(ratio: number | undefined): string {
-  return ratio === undefined ? 'n/a' : `${(ratio * 100).toFixed(0)} %`
-}
-
-function formatTimes(ratio: number | undefined): string {
-  return ratio === undefined ? 'n/a' : `${ratio.toFixed(1)}x`
-}
-
-function printTable(header: readonly string[], rows: readonly (readonly string[])[]): void {
-  const widths = header.map((cell, i) => Math.max(cell.length, ...rows.map((r) => r[i]!.length)))
-  const line = (cells: readonly string[]) =>
-    cells
-      .map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
-      .join('  ')
-  console.log(line(header))
-  for (const row of rows) console.log(line(row))
-}
-
 function printResults(
   loaded: readonly LoadedCase[],
-  rounds: ReadonlyMap<string, readonly Round[]>,
+  results: BenchResults,
   dcapQvlFailures: readonly string[],
 ): void {
-  printTable(
-    ['quote', 'confide', 'dcap-qvl', 'floor', 'confide/floor', 'confide/dcap-qvl'],
-    loaded.map((item) => {
-      const [confide, dcapQvl, floor] = ['confide', 'dcap-qvl', 'floor'].map(
-        (subject) => `${subject} ${item.label}`,
-      ) as [string, string, string]
-      return [
-        item.label,
-        formatOps(medianOps(rounds, confide)),
-        formatOps(medianOps(rounds, dcapQvl)),
-        formatOps(medianOps(rounds, floor)),
-        formatPercent(medianRatio(rounds, confide, floor)),
-        formatTimes(medianRatio(rounds, confide, dcapQvl)),
-      ]
-    }),
-  )
+  printComparisonTable(results, {
+    caseColumn: 'quote',
+    cases: loaded.map((item) => item.label),
+    peer: 'dcap-qvl',
+    formatPeerRatio: formatTimes,
+  })
   for (const failure of dcapQvlFailures) console.log(`\n${failure}`)
 
   console.log('\nAttestation key import: raw 64-byte P-256 point to a KeyObject')
   printTable(
     ['path', 'ops/s'],
-    KEY_IMPORTS.map(([name]) => [name, formatOps(medianOps(rounds, `import ${name}`))]),
-  )
-
-  // A CPU share well under 100 % means another process took this core during the rounds.
-  console.log('\nRounds: (max - min) / median of ops/s, and process CPU time / wall time')
-  printTable(
-    ['subject', 'spread', 'CPU share'],
-    [...rounds].map(([name, measured]) => {
-      const ops = measured.map((round) => round.opsPerSecond)
-      const spread = (Math.max(...ops) - Math.min(...ops)) / median(ops)
-      const share = median(measured.map((round) => round.cpuShare))
-      return [name, `${(spread * 100).toFixed(1)} %`, `${(share * 100).toFixed(0)} %`]
-    }),
+    KEY_IMPORTS.map(([name]) => [name, formatOps(results.opsPerSecond(`import ${name}`))]),
   )
 }
 
@@ -381,23 +237,25 @@ async function main(): Promise<void> {
   const subjects: Subject[] = []
   const dcapQvlFailures: string[] = []
   for (const item of loaded) {
-    subjects.push(confideSubject(item))
+    subjects.push(
+      confideSubject(item.label, item.quoteBytes, {
+        platform: item.platform,
+        at: item.at,
+        collateral: item.bundle,
+      }),
+    )
     const dcapQvl = dcapQvlSubject(item)
     if (typeof dcapQvl === 'string') dcapQvlFailures.push(`dcap-qvl ${item.label}: ${dcapQvl}`)
     else subjects.push(dcapQvl)
     subjects.push(floorSubject(item))
   }
   subjects.push(...importSubjects(loaded[0]!.quote.attestationKey))
-  const selected = subjects.filter((subject) => ONLY === undefined || ONLY.test(subject.name))
 
-  console.log('Intel DCAP quote verification, one core, sequential')
-  console.log(
-    `node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} CPUs`,
-  )
-  console.log(
-    `ops/s: median of ${ROUNDS} rounds of ${MEASURE_MS} ms, after ${WARMUP_MS} ms warm-up\n`,
-  )
-  printResults(loaded, await measureAll(selected), dcapQvlFailures)
+  await runBench({
+    title: 'Intel DCAP quote verification, one core, sequential',
+    subjects,
+    report: (results) => printResults(loaded, results, dcapQvlFailures),
+  })
 }
 
 await main()

@@ -16,11 +16,8 @@
  * - floor+import: the floor plus the import of the signing certificate's key through WebCrypto's
  *   raw format, which on Node 20 is faster than the SPKI DER and JWK imports.
  *
- * Every subject runs sequentially on the main thread. Each one is warmed up, then measured for a
- * fixed time per round, rounds taken in turn, and the median round is reported.
- *
- * Run with `npm run bench:nitro`. BENCH_MS (measured time per round, default 2000) and
- * BENCH_ROUNDS (default 3) change the run.
+ * bench/harness.ts describes how the subjects are measured and the environment variables that
+ * change the run. Run with `taskset -c 0 npm run bench:nitro`.
  */
 import {
   KeyObject,
@@ -31,7 +28,6 @@ import {
 } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { cpus } from 'node:os'
 import { join } from 'node:path'
 import { SignedAttestation } from '@0xsequence/tee-verifier'
 import { initSync, PCRs, validateAttestationDocPcrs } from '@evervault/wasm-attestation-bindings'
@@ -42,10 +38,15 @@ import { AWS_NITRO_ROOT_G1_SHA256 } from '../src/platforms/nitro/anchors.js'
 import { type NitroEvidence, parseNitroEvidence } from '../src/platforms/nitro/evidence.js'
 import { nitroPlatform } from '../src/platforms/nitro/index.js'
 import { corpusRoot } from '../test/helpers/corpus.js'
-
-const WARMUP_MS = 500
-const MEASURE_MS = Number(process.env.BENCH_MS ?? 2000)
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
+import {
+  type BenchResults,
+  formatOps,
+  formatPercent,
+  printTable,
+  requireValid,
+  runBench,
+  type Subject,
+} from './harness.js'
 
 interface BenchDocument {
   readonly label: string
@@ -53,11 +54,6 @@ interface BenchDocument {
   readonly base64: string
   readonly at: Date
   readonly evidence: NitroEvidence
-}
-
-interface Subject {
-  readonly name: string
-  readonly run: () => unknown
 }
 
 const CASES = ['nitro-evervault-beta-prod', 'nitro-blocky-prod']
@@ -82,10 +78,7 @@ function confideSubject(document: BenchDocument): Subject {
     name: `confide ${document.label}`,
     run: async () => {
       const result = await platform.verify(platform.parse(document.bytes), context)
-      if (result.verdict !== 'valid') {
-        const failed = result.checks.filter((check) => check.status !== 'pass')
-        throw new Error(`confide returned ${result.verdict}: ${JSON.stringify(failed)}`)
-      }
+      requireValid(result, document.label)
     },
   }
 }
@@ -181,47 +174,32 @@ function floorSubjects(document: BenchDocument): Subject[] {
   ]
 }
 
-/** Runs `run` back to back for at least `ms` milliseconds and returns calls per second. */
-async function opsPerSecond(run: () => unknown, ms: number): Promise<number> {
-  const start = performance.now()
-  let count = 0
-  let elapsed = 0
-  do {
-    const pending = run()
-    if (pending instanceof Promise) await pending
-    count++
-    elapsed = performance.now() - start
-  } while (elapsed < ms)
+const SUBJECT_KINDS = ['confide', 'tee-verifier', 'evervault', 'floor', 'floor+import']
 
-  return (count * 1000) / elapsed
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  const middle = Math.floor(sorted.length / 2)
-  if (sorted.length % 2 === 1) return sorted[middle]!
-
-  return (sorted[middle - 1]! + sorted[middle]!) / 2
-}
-
-async function measureAll(subjects: readonly Subject[]): Promise<Map<string, number>> {
-  for (const subject of subjects) await opsPerSecond(subject.run, WARMUP_MS)
-  const rounds = new Map<string, number[]>(subjects.map((subject) => [subject.name, []]))
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const subject of subjects) {
-      rounds.get(subject.name)!.push(await opsPerSecond(subject.run, MEASURE_MS))
-    }
+/** Prints a table per document; `rejected` names the subjects that rejected a document. */
+function printResults(
+  documents: readonly BenchDocument[],
+  results: BenchResults,
+  rejected: ReadonlyMap<string, string>,
+): void {
+  for (const document of documents) {
+    const confide = `confide ${document.label}`
+    console.log(document.label)
+    printTable(
+      ['subject', 'docs/s', 'confide / subject'],
+      SUBJECT_KINDS.map((kind) => {
+        const name = `${kind} ${document.label}`
+        if (rejected.has(name)) return [kind, 'rejected', 'n/a']
+        return [
+          kind,
+          formatOps(results.opsPerSecond(name)),
+          formatPercent(results.ratio(confide, name)),
+        ]
+      }),
+    )
+    console.log('')
   }
-
-  return new Map([...rounds].map(([name, values]) => [name, median(values)]))
-}
-
-function printTable(header: readonly string[], rows: readonly (readonly string[])[]): void {
-  const widths = header.map((cell, i) => Math.max(cell.length, ...rows.map((r) => r[i]!.length)))
-  const line = (cells: readonly string[]) =>
-    cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
-  console.log(line(header).join('  '))
-  for (const row of rows) console.log(line(row).join('  '))
+  for (const [name, reason] of rejected) console.log(`rejected by ${name}: ${reason}`)
 }
 
 async function main(): Promise<void> {
@@ -234,7 +212,7 @@ async function main(): Promise<void> {
     ...floorSubjects(document),
   ])
   const subjects: Subject[] = []
-  const rejections: string[] = []
+  const rejected = new Map<string, string>()
   for (const subject of candidates) {
     try {
       await subject.run()
@@ -242,39 +220,16 @@ async function main(): Promise<void> {
     } catch (error) {
       // Only peers may reject a document, because confide and the floor must accept every one.
       if (/^(confide|floor)/.test(subject.name)) throw error
-      rejections.push(`${subject.name}: ${error instanceof Error ? error.message : String(error)}`)
+      rejected.set(subject.name, error instanceof Error ? error.message : String(error))
     }
   }
 
-  console.log('AWS Nitro attestation document verification, one core, sequential')
-  console.log(
-    `node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} logical CPUs`,
-  )
-  console.log(
-    `docs/s: median of ${ROUNDS} rounds of ${MEASURE_MS} ms after ${WARMUP_MS} ms of warm-up\n`,
-  )
-  const results = await measureAll(subjects)
-
-  const names = ['confide', 'tee-verifier', 'evervault', 'floor', 'floor+import']
-  for (const document of documents) {
-    const rate = (name: string) => results.get(`${name} ${document.label}`) ?? Number.NaN
-    const confide = rate('confide')
-    console.log(document.label)
-    printTable(
-      ['subject', 'docs/s', 'confide / subject'],
-      names.map((name) => {
-        const value = rate(name)
-        if (Number.isNaN(value)) return [name, 'rejected', 'n/a']
-        return [
-          name,
-          Math.round(value).toLocaleString('en-US'),
-          `${((confide / value) * 100).toFixed(0)} %`,
-        ]
-      }),
-    )
-    console.log('')
-  }
-  for (const rejection of rejections) console.log(`rejected by ${rejection}`)
+  await runBench({
+    title: 'AWS Nitro attestation document verification, one core, sequential',
+    unit: 'docs/s',
+    subjects,
+    report: (results) => printResults(documents, results, rejected),
+  })
 }
 
 await main()

@@ -15,30 +15,24 @@
  * - floor: the one ECDSA P-384 verification every report requires, with node:crypto and the VCEK
  *   key already imported.
  *
- * Every subject runs sequentially on the main thread. Run the process pinned to one CPU
- * (`taskset -c 0 npm run bench:snp`) so WebCrypto's thread pool cannot borrow other cores. Each
- * subject is warmed up. A round then gives each subject the same time in short slices taken in
- * turn, and the median of the rounds is reported.
- *
- * The environment variables BENCH_MS (measured time per round, default 2000), BENCH_ROUNDS
- * (default 3) and BENCH_ONLY (a regular expression on subject names) change the run.
+ * bench/harness.ts describes how the subjects are measured and the environment variables that
+ * change the run. Run the process pinned to one CPU (`taskset -c 0 npm run bench:snp`) so that
+ * WebCrypto's thread pool cannot borrow other cores.
  */
 import { type KeyObject, verify as nodeVerify, X509Certificate } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import { cpus } from 'node:os'
 import { join } from 'node:path'
-import { VerificationCache } from '../src/core/cache.js'
 import type { CollateralBundle } from '../src/core/collateral-bundle.js'
 import { parseSnpReport, rawSnpSignature, type SnpReport } from '../src/platforms/snp/index.js'
-import { verifyEvidence } from '../src/verify.js'
 import { bundleFromDir, corpusRoot } from '../test/helpers/corpus.js'
-
-const WARMUP_MS = 500
-const MEASURE_MS = Number(process.env.BENCH_MS ?? 2000)
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
-/** Slices per round and subject: short turns, so a burst of load hits every subject. */
-const SLICES = 20
-const ONLY = process.env.BENCH_ONLY === undefined ? undefined : new RegExp(process.env.BENCH_ONLY)
+import {
+  type Comparison,
+  confideSubject,
+  formatPercent,
+  printComparisonTable,
+  runBench,
+  type Subject,
+} from './harness.js'
 
 interface BenchCase {
   readonly label: string
@@ -61,11 +55,6 @@ interface LoadedCase extends BenchCase {
   readonly bundle: CollateralBundle
 }
 
-interface Subject {
-  readonly name: string
-  readonly run: () => unknown
-}
-
 function loadCase(benchCase: BenchCase): LoadedCase {
   const dir = join(corpusRoot, 'amd-sev-snp', benchCase.dir)
   const expect = JSON.parse(readFileSync(join(dir, 'expect.json'), 'utf8'))
@@ -77,27 +66,6 @@ function loadCase(benchCase: BenchCase): LoadedCase {
     vcek: new Uint8Array(readFileSync(join(dir, 'certs', 'vcek.der'))),
     at: new Date(expect.verification_time),
     bundle: bundleFromDir(join(dir, 'certs')),
-  }
-}
-
-function confideSubject(loaded: LoadedCase): Subject {
-  const options = {
-    platform: 'snp',
-    at: loaded.at,
-    collateral: loaded.bundle,
-    cache: new VerificationCache(),
-  }
-  return {
-    name: `confide ${loaded.label}`,
-    run: async () => {
-      const result = await verifyEvidence(loaded.bytes, options)
-      if (result.verdict !== 'valid') {
-        const failed = result.checks.filter((check) => check.status !== 'pass')
-        throw new Error(
-          `confide returned ${result.verdict} for ${loaded.label}: ${JSON.stringify(failed)}`,
-        )
-      }
-    },
   }
 }
 
@@ -160,90 +128,19 @@ function floorSubject(loaded: LoadedCase): Subject {
   }
 }
 
-/** Calls and time of one subject, added up over the slices of a round. */
-interface Tally {
-  count: number
-  elapsed: number
-}
-
-/** Runs `run` back to back for at least `ms` milliseconds, adding calls and time to `tally`. */
-async function runFor(run: () => unknown, ms: number, tally: Tally): Promise<void> {
-  const start = performance.now()
-  let count = 0
-  let elapsed = 0
-  do {
-    const pending = run()
-    if (pending instanceof Promise) await pending
-    count++
-    elapsed = performance.now() - start
-  } while (elapsed < ms)
-  tally.count += count
-  tally.elapsed += elapsed
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  const middle = Math.floor(sorted.length / 2)
-  if (sorted.length % 2 === 1) return sorted[middle]!
-
-  return (sorted[middle - 1]! + sorted[middle]!) / 2
-}
-
-/**
- * Warms every subject up, then measures ROUNDS rounds. Each round gives every subject MEASURE_MS
- * in SLICES slices taken in turn, so load from other processes falls on all subjects alike.
- */
-async function measureAll(subjects: readonly Subject[]): Promise<Map<string, number[]>> {
-  for (const subject of subjects) await runFor(subject.run, WARMUP_MS, { count: 0, elapsed: 0 })
-  const rounds = new Map<string, number[]>(subjects.map((subject) => [subject.name, []]))
-  for (let round = 0; round < ROUNDS; round++) {
-    const tallies = subjects.map(() => ({ count: 0, elapsed: 0 }))
-    for (let slice = 0; slice < SLICES; slice++) {
-      for (const [index, subject] of subjects.entries()) {
-        await runFor(subject.run, MEASURE_MS / SLICES, tallies[index]!)
-      }
-    }
-    for (const [index, subject] of subjects.entries()) {
-      const tally = tallies[index]!
-      rounds.get(subject.name)!.push((tally.count * 1000) / tally.elapsed)
-    }
-  }
-
-  return rounds
-}
-
-function formatOps(rounds: readonly number[] | undefined): string {
-  if (rounds === undefined || rounds.length === 0) return 'n/a'
-  return Math.round(median(rounds)).toLocaleString('en-US')
-}
-
-function formatRatio(numerator?: readonly number[], denominator?: readonly number[]): string {
-  if (numerator === undefined || denominator === undefined) return 'n/a'
-  if (numerator.length === 0 || denominator.length === 0) return 'n/a'
-  return `${((median(numerator) / median(denominator)) * 100).toFixed(0)} %`
-}
-
-function spread(rounds: readonly number[]): string {
-  const low = Math.min(...rounds)
-  const high = Math.max(...rounds)
-  return `${(((high - low) / median(rounds)) * 100).toFixed(1)} %`
-}
-
-function printTable(header: readonly string[], rows: readonly (readonly string[])[]): void {
-  const widths = header.map((cell, i) => Math.max(cell.length, ...rows.map((r) => r[i]!.length)))
-  const line = (cells: readonly string[]) =>
-    cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
-  console.log(line(header).join('  '))
-  for (const row of rows) console.log(line(row).join('  '))
-}
-
 async function main(): Promise<void> {
   const loaded = CASES.map(loadCase)
   const tinfoil = await loadTinfoil()
   const subjects: Subject[] = []
   const tinfoilFailures: string[] = []
   for (const item of loaded) {
-    subjects.push(confideSubject(item))
+    subjects.push(
+      confideSubject(item.label, item.bytes, {
+        platform: 'snp',
+        at: item.at,
+        collateral: item.bundle,
+      }),
+    )
     if (item.tinfoil) {
       const subject = await tinfoilSubject(item, tinfoil)
       if (typeof subject === 'string') tinfoilFailures.push(`tinfoil ${item.label}: ${subject}`)
@@ -251,40 +148,21 @@ async function main(): Promise<void> {
     }
     subjects.push(floorSubject(item))
   }
-  const selected = subjects.filter((subject) => ONLY === undefined || ONLY.test(subject.name))
 
-  const cpu = cpus()[0]?.model ?? 'unknown CPU'
-  console.log('AMD SEV-SNP report verification, one core, sequential, VCEK chain cached')
-  console.log(`node ${process.version}, ${cpu}, ${cpus().length} logical CPUs`)
-  const plan = `${ROUNDS} rounds of ${MEASURE_MS} ms in ${SLICES} slices`
-  console.log(`ops/s: median of ${plan}, after ${WARMUP_MS} ms of warm-up\n`)
-  const rounds = await measureAll(selected)
-
-  printTable(
-    ['report', 'confide', 'tinfoil', 'floor', 'confide/floor', 'confide/tinfoil'],
-    loaded.map((item) => {
-      const confide = rounds.get(`confide ${item.label}`)
-      const other = rounds.get(`tinfoil ${item.label}`)
-      const floor = rounds.get(`floor ${item.label}`)
-      return [
-        item.label,
-        formatOps(confide),
-        formatOps(other),
-        formatOps(floor),
-        formatRatio(confide, floor),
-        formatRatio(confide, other),
-      ]
-    }),
-  )
-  for (const failure of tinfoilFailures) console.log(`\n${failure}`)
-
-  console.log('\nSpread between rounds, (max - min) / median')
-  printTable(
-    ['subject', 'spread'],
-    [...rounds]
-      .filter(([, values]) => values.length > 0)
-      .map(([name, values]) => [name, spread(values)]),
-  )
+  const comparison: Comparison = {
+    caseColumn: 'report',
+    cases: loaded.map((item) => item.label),
+    peer: 'tinfoil',
+    formatPeerRatio: formatPercent,
+  }
+  await runBench({
+    title: 'AMD SEV-SNP report verification, one core, sequential, VCEK chain cached',
+    subjects,
+    report: (results) => {
+      printComparisonTable(results, comparison)
+      for (const failure of tinfoilFailures) console.log(`\n${failure}`)
+    },
+  })
 }
 
 await main()
