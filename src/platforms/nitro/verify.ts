@@ -82,11 +82,21 @@ const P384_SPKI_PREFIX = fromHex('3076301006072a8648ce3d020106052b81040022036200
 const P384_POINT_SIZE = 96
 
 /**
- * Imports the key of the signing certificate, which is new in every document. A P-384 key goes
- * in as its raw point, because the node:crypto port imports that faster than the DER
- * SubjectPublicKeyInfo.
+ * Imports the key of the signing certificate, once per key: an enclave signs its documents with
+ * the same short-lived certificate (hours), so a stream of documents from it imports the key
+ * once. A P-384 key goes in as its raw point, because the node:crypto port imports that faster
+ * than the DER SubjectPublicKeyInfo.
  */
-async function signingKey(certificate: Certificate, context: VerifyContext): Promise<PublicKey> {
+function signingKey(certificate: Certificate, context: VerifyContext): Promise<PublicKey> {
+  return context.cache.memo(`nitro:key:${toHex(certificate.spki)}`, () =>
+    importSigningKey(certificate, context),
+  )
+}
+
+async function importSigningKey(
+  certificate: Certificate,
+  context: VerifyContext,
+): Promise<PublicKey> {
   const { spki } = certificate
   const prefix = spki.subarray(0, P384_SPKI_PREFIX.length)
   const isP384Point =
