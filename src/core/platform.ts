@@ -21,6 +21,14 @@ export interface VerifyOptions {
    */
   readonly trustAnchors?: readonly Uint8Array[]
   /**
+   * Public keys trusted directly, not through a certificate: DER SubjectPublicKeyInfo, or a
+   * TPM2B_PUBLIC for a TPM attestation key. The TPM reads them as trusted attestation keys and
+   * Arm CCA as trusted platform attestation keys (CPAKs); other platforms ignore them. Absent:
+   * those platforms skip the check that needs a trusted key, which makes the verdict
+   * indeterminate.
+   */
+  readonly trustedKeys?: readonly Uint8Array[]
+  /**
    * The report data the evidence must carry. A shorter value is zero-padded on the right to the
    * platform's report-data size. Absent: report data is not compared.
    */

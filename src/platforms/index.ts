@@ -4,9 +4,13 @@
  * @module
  */
 import type { Platform } from '../core/platform.js'
+import { ccaPlatform } from './cca/index.js'
+import { compositePlatform } from './composite/index.js'
 import { sgxPlatform, tdxPlatform } from './dcap/index.js'
 import { nitroPlatform } from './nitro/index.js'
+import { nvidiaPlatform } from './nvidia/index.js'
 import { snpPlatform } from './snp/index.js'
+import { tpmPlatform } from './tpm/index.js'
 
 /** Creates the platforms confide ships, in detection order. */
 export function defaultPlatforms(): Platform[] {
@@ -15,6 +19,10 @@ export function defaultPlatforms(): Platform[] {
     tdxPlatform(),
     nitroPlatform(),
     snpPlatform(),
+    nvidiaPlatform(),
+    tpmPlatform(),
+    ccaPlatform(),
+    compositePlatform(),
     // New platforms go here, one line each.
   ]
 }

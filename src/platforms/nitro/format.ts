@@ -10,7 +10,7 @@
 import { Tag } from 'cbor-x'
 import { concatBytes } from '../../core/bytes.js'
 import { ParseError } from '../../core/errors.js'
-import { decodeStrictCbor } from './cbor.js'
+import { decodeStrictCbor } from '../cose/cbor.js'
 
 /** CBOR tag of a tagged COSE_Sign1 structure. */
 export const COSE_SIGN1_TAG = 18

@@ -1,13 +1,13 @@
 /**
- * Strict CBOR decoding for Nitro attestation documents. A bounds-checked scan first rejects
- * everything outside the subset that AWS documents use, and only then does cbor-x decode the
- * bytes. So cbor-x never runs its tag extensions (dates, typed arrays, records, shared
+ * Strict CBOR decoding for attestation evidence (Nitro documents, Arm CCA tokens, COSE_Sign1).
+ * A bounds-checked scan first rejects everything outside the subset that these formats use, and
+ * only then does cbor-x decode the bytes. So cbor-x never runs its tag extensions (dates, typed arrays, records, shared
  * references) on untrusted input, and never receives a duplicate map key.
  *
  * The accepted subset (RFC 8949): definite lengths only, every argument in its shortest form
  * (§4.2.1 preferred serialization), integers, byte strings, UTF-8 text strings, arrays, maps
  * whose keys are integers or text strings and are unique, `false`, `true` and `null`. Tags,
- * floats, `undefined` and other simple values are rejected, except one tag the caller names
+ * floats, `undefined` and other simple values are rejected, except the tags the caller names
  * around the top-level item.
  *
  * @module
@@ -16,7 +16,10 @@ import { Decoder } from 'cbor-x'
 import { ByteReader } from '../../core/byte-reader.js'
 import { ParseError } from '../../core/errors.js'
 
-/** Deepest nesting accepted. A document needs 3 (payload map → pcrs map → value). */
+/**
+ * Deepest nesting accepted. A Nitro document needs 3 (payload map → pcrs map → value), and a CCA
+ * platform token 3 (claims map → software components array → component map).
+ */
 const MAX_DEPTH = 8
 
 const MAJOR_UNSIGNED = 0
@@ -61,15 +64,15 @@ class StrictScanner {
     this.#structure = structure
   }
 
-  /** Scans the whole input as one item, optionally wrapped in the tag `topTag`. */
-  scanTop(topTag: number | undefined): void {
-    this.#item(0, topTag)
+  /** Scans the whole input as one item, optionally wrapped in one of the tags `topTags`. */
+  scanTop(topTags: readonly number[]): void {
+    this.#item(0, topTags)
     if (this.#reader.remaining !== 0) {
       throw this.#malformed(`${this.#reader.remaining} bytes follow the CBOR item`)
     }
   }
 
-  #item(depth: number, allowedTag?: number): void {
+  #item(depth: number, allowedTags: readonly number[] = []): void {
     if (depth > MAX_DEPTH) throw this.#malformed(`items are nested deeper than ${MAX_DEPTH}`)
     const initial = this.#reader.u8('initial byte')
     const major = initial >> 5
@@ -96,7 +99,9 @@ class StrictScanner {
         this.#map(argument, depth)
         return
       case MAJOR_TAG:
-        if (argument !== allowedTag) throw this.#malformed(`tag ${argument} is not allowed here`)
+        if (!allowedTags.includes(argument)) {
+          throw this.#malformed(`tag ${argument} is not allowed here`)
+        }
         this.#item(depth + 1)
         return
     }
@@ -168,12 +173,20 @@ class StrictScanner {
 
 /**
  * Decodes bytes that must hold exactly one CBOR item of the strict subset, optionally wrapped in
- * the tag `topTag`. Byte strings come back as views of `bytes`, so callers copy what they keep.
+ * the tag `topTag` (or one of several). Byte strings come back as views of `bytes`, so callers
+ * copy what they keep.
  *
  * @throws ParseError `ERR_PARSE_TRUNCATED` or `ERR_PARSE_MALFORMED`
  */
-export function decodeStrictCbor(bytes: Uint8Array, structure: string, topTag?: number): unknown {
-  new StrictScanner(bytes, structure).scanTop(topTag)
+export function decodeStrictCbor(
+  bytes: Uint8Array,
+  structure: string,
+  topTag?: number | readonly number[],
+): unknown {
+  let topTags: readonly number[] = []
+  if (typeof topTag === 'number') topTags = [topTag]
+  else if (topTag !== undefined) topTags = topTag
+  new StrictScanner(bytes, structure).scanTop(topTags)
   try {
     return decoder.decode(bytes)
   } catch (error) {
