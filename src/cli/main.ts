@@ -6,6 +6,7 @@
  */
 import { Command, CommanderError } from 'commander'
 import { ConfideError } from '../core/errors.js'
+import { registerAppraise } from './appraise.js'
 import { EXIT } from './exit-codes.js'
 import { registerVerify } from './verify.js'
 
@@ -32,6 +33,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) })
   registerVerify(program, (code) => {
+    exitCode = code
+  })
+  registerAppraise(program, (code) => {
     exitCode = code
   })
   try {

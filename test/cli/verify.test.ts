@@ -13,8 +13,14 @@ const cli = join(repositoryRoot, 'dist', 'src', 'cli', 'main.js')
 const tdx = join(corpusRoot, 'intel-tdx', 'tdx-v4-tinfoil-full-collateral-uptodate')
 const tdxAt = '2026-01-13T00:00:00Z'
 
+/**
+ * Runs the CLI offline with a store in memory: these tests judge what the files given contain,
+ * and never reach a vendor service.
+ */
 function run(...args: string[]) {
-  const result = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' })
+  const offline = args[0] === 'verify' ? ['--offline'] : []
+  const env = { ...process.env, CONFIDE_STORE: ':memory:' }
+  const result = spawnSync(process.execPath, [cli, ...args, ...offline], { encoding: 'utf8', env })
   return { code: result.status, stdout: result.stdout, stderr: result.stderr }
 }
 
