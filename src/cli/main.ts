@@ -7,6 +7,7 @@
 import { Command, CommanderError } from 'commander'
 import { ConfideError } from '../core/errors.js'
 import { registerAppraise } from './appraise.js'
+import { registerCollateral } from './collateral.js'
 import { EXIT } from './exit-codes.js'
 import { registerVerify } from './verify.js'
 
@@ -36,6 +37,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     exitCode = code
   })
   registerAppraise(program, (code) => {
+    exitCode = code
+  })
+  registerCollateral(program, (code) => {
     exitCode = code
   })
   try {

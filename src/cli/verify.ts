@@ -9,6 +9,11 @@ import { readBoundedFile } from '../collateral/read-file.js'
 import { decodePem, fromHex } from '../core/bytes.js'
 import { ConfigError } from '../core/errors.js'
 import { platformRegistry, type VerifyEvidenceOptions, verifyEvidence } from '../verify.js'
+import {
+  addCollateralSourceOptions,
+  type CollateralFlags,
+  collateralForVerify,
+} from './collateral.js'
 import { EXIT } from './exit-codes.js'
 import { formatReport } from './report.js'
 import { parseTime } from './time.js'
@@ -16,7 +21,7 @@ import { parseTime } from './time.js'
 /** Largest evidence file read. Quotes and reports are a few KiB. */
 const MAX_EVIDENCE_SIZE = 1024 * 1024
 
-interface VerifyFlags {
+interface VerifyFlags extends CollateralFlags {
   readonly platform?: string
   readonly collateral?: string
   readonly trust?: string
@@ -25,7 +30,6 @@ interface VerifyFlags {
   readonly nonce?: string
   readonly userData?: string
   readonly allowDebug?: boolean
-  readonly offline?: boolean
   readonly json?: boolean
 }
 
@@ -64,7 +68,13 @@ export async function runVerify(
 ): Promise<number> {
   const options = await optionsFrom(flags)
   const bytes = await readBoundedFile(file, 'evidence file', MAX_EVIDENCE_SIZE)
-  const result = await verifyEvidence(bytes, options)
+  // Fetching is a step of its own, so verifyEvidence does no I/O.
+  const { collateral, problems } = await collateralForVerify(bytes, flags, options)
+  const result = await verifyEvidence(bytes, {
+    ...options,
+    ...(collateral === undefined ? {} : { collateral }),
+  })
+  for (const problem of problems) process.stderr.write(`confide: ${problem}\n`)
   if (flags.json === true) out(`${JSON.stringify(result)}\n`)
   else out(formatReport(file, platformRegistry().get(result.platform).title, result))
 
@@ -75,7 +85,7 @@ export async function runVerify(
 
 /** Adds `verify` to the program. */
 export function registerVerify(program: Command, setExitCode: (code: number) => void): void {
-  program
+  const command = program
     .command('verify')
     .description(
       'verify attestation evidence: signatures, certificate chains, collateral and TCB status',
@@ -101,9 +111,12 @@ export function registerVerify(program: Command, setExitCode: (code: number) => 
     .option('--nonce <hex>', 'expected nonce of a Nitro document, compared byte for byte')
     .option('--user-data <hex>', 'expected user data of a Nitro document, compared byte for byte')
     .option('--allow-debug', 'accept a TEE in debug mode (its memory is readable by the host)')
-    .option('--offline', 'never use the network (collateral comes only from --collateral)')
+    .option(
+      '--offline',
+      'never use the network: collateral comes from --collateral and the cache (default: fetch what is missing)',
+    )
     .option('--json', 'print the verification result as one JSON object')
-    .action(async (file: string, flags: VerifyFlags) => {
-      setExitCode(await runVerify(file, flags, (text) => process.stdout.write(text)))
-    })
+  addCollateralSourceOptions(command).action(async (file: string, flags: VerifyFlags) => {
+    setExitCode(await runVerify(file, flags, (text) => process.stdout.write(text)))
+  })
 }

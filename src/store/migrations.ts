@@ -1,0 +1,69 @@
+/**
+ * Schema migrations of the store, kept in code so that a packaged build needs no migration files.
+ * Each migration is written once for both dialects; only the binary column type differs.
+ *
+ * @module
+ */
+import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely'
+import { ConfigError } from '../core/errors.js'
+
+/** SQL engines the store runs on. Only SQLite is wired up; see `openStore`. */
+export type StoreDialect = 'sqlite' | 'postgres'
+
+/** Table names of Kysely's migration bookkeeping, prefixed so they sort beside ours. */
+const MIGRATION_TABLE = 'confide_migration'
+const MIGRATION_LOCK_TABLE = 'confide_migration_lock'
+
+function binaryType(dialect: StoreDialect): 'blob' | 'bytea' {
+  return dialect === 'postgres' ? 'bytea' : 'blob'
+}
+
+// Migrations take `Kysely<any>` because they run against the schema as it was, not as it is now.
+// biome-ignore lint/suspicious/noExplicitAny: the Kysely convention for migrations
+type AnyDatabase = Kysely<any>
+
+/** Returns the migrations in the order they apply. Names sort in that order, so never rename one. */
+function storeMigrations(dialect: StoreDialect): Record<string, Migration> {
+  const binary = binaryType(dialect)
+  return {
+    '0001-collateral': {
+      async up(db: AnyDatabase) {
+        await db.schema
+          .createTable('collateral')
+          .ifNotExists()
+          .addColumn('key', 'text', (column) => column.primaryKey())
+          .addColumn('url', 'text', (column) => column.notNull())
+          .addColumn('body', binary, (column) => column.notNull())
+          .addColumn('issuer_chain', binary)
+          .addColumn('fetched_at', 'text', (column) => column.notNull())
+          .addColumn('fresh_until', 'text', (column) => column.notNull())
+          .execute()
+      },
+    },
+  }
+}
+
+/**
+ * Brings the schema up to date. Two processes opening a new SQLite file at once may both try the
+ * first migration: its statements are idempotent (`IF NOT EXISTS`), so the loser of that race
+ * retries once and finds the work done.
+ *
+ * @throws ConfigError `ERR_CONFIG_INVALID` when a migration fails twice.
+ */
+export async function migrateStore(db: AnyDatabase, dialect: StoreDialect): Promise<void> {
+  const provider: MigrationProvider = { getMigrations: async () => storeMigrations(dialect) }
+  const migrator = new Migrator({
+    db,
+    provider,
+    migrationTableName: MIGRATION_TABLE,
+    migrationLockTableName: MIGRATION_LOCK_TABLE,
+  })
+  let { error } = await migrator.migrateToLatest()
+  if (error !== undefined) ({ error } = await migrator.migrateToLatest())
+  if (error !== undefined) {
+    const reason = error instanceof Error ? error.message : String(error)
+    throw new ConfigError('ERR_CONFIG_INVALID', `store schema migration failed: ${reason}`, {
+      cause: error,
+    })
+  }
+}
