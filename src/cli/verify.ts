@@ -3,11 +3,14 @@
  *
  * @module
  */
+import { basename } from 'node:path'
 import type { Command } from 'commander'
 import { loadCollateralDirectory } from '../collateral/directory.js'
 import { readBoundedFile } from '../collateral/read-file.js'
-import { decodePem, fromHex } from '../core/bytes.js'
+import { fromHex } from '../core/bytes.js'
+import { CollateralBundle } from '../core/collateral-bundle.js'
 import { ConfigError } from '../core/errors.js'
+import { encodeCompositeEvidence } from '../platforms/composite/format.js'
 import { platformRegistry, type VerifyEvidenceOptions, verifyEvidence } from '../verify.js'
 import {
   addCollateralSourceOptions,
@@ -17,6 +20,7 @@ import {
 import { EXIT } from './exit-codes.js'
 import { formatReport } from './report.js'
 import { parseTime } from './time.js'
+import { sortTrustFile, type TrustInputs } from './trust.js'
 
 /** Largest evidence file read. Quotes and reports are a few KiB. */
 const MAX_EVIDENCE_SIZE = 1024 * 1024
@@ -24,7 +28,9 @@ const MAX_EVIDENCE_SIZE = 1024 * 1024
 interface VerifyFlags extends CollateralFlags {
   readonly platform?: string
   readonly collateral?: string
-  readonly trust?: string
+  readonly trust?: readonly string[]
+  readonly signature?: string
+  readonly pcrs?: string
   readonly at?: string
   readonly reportData?: string
   readonly nonce?: string
@@ -43,31 +49,79 @@ async function optionsFrom(flags: VerifyFlags): Promise<VerifyEvidenceOptions> {
   if (flags.userData !== undefined)
     options.expectedUserData = fromHex(flags.userData, '--user-data')
   if (flags.allowDebug === true) options.allowDebug = true
-  if (flags.collateral !== undefined)
-    options.collateral = await loadCollateralDirectory(flags.collateral)
-  if (flags.trust !== undefined) {
-    const text = new TextDecoder().decode(
-      await readBoundedFile(flags.trust, 'trust anchor file', MAX_EVIDENCE_SIZE),
-    )
-    const anchors = decodePem(text).filter((block) => block.label === 'CERTIFICATE')
-    if (anchors.length === 0)
-      throw new ConfigError(
-        'ERR_CONFIG_INVALID',
-        `--trust ${flags.trust} contains no PEM certificate`,
-      )
-    options.trustAnchors = anchors.map((block) => block.der)
+  const collateral = await collateralFiles(flags)
+  if (collateral !== undefined) options.collateral = collateral
+  if (flags.trust !== undefined && flags.trust.length > 0) {
+    const trust: TrustInputs = { anchors: [], keys: [] }
+    for (const path of flags.trust) {
+      sortTrustFile(path, await readBoundedFile(path, 'trust file', MAX_EVIDENCE_SIZE), trust)
+    }
+    if (trust.anchors.length > 0) options.trustAnchors = trust.anchors
+    if (trust.keys.length > 0) options.trustedKeys = trust.keys
   }
   return options
 }
 
+/**
+ * Loads `--collateral DIR` and adds the files named by `--signature` (a TPM quote's signature) and
+ * `--pcrs` (its PCR values) under the names the platforms read.
+ */
+async function collateralFiles(flags: VerifyFlags): Promise<CollateralBundle | undefined> {
+  const extra: [string, Uint8Array][] = []
+  if (flags.signature !== undefined) {
+    extra.push([
+      'tpmt_signature.bin',
+      await readBoundedFile(flags.signature, 'signature file', MAX_EVIDENCE_SIZE),
+    ])
+  }
+  if (flags.pcrs !== undefined) {
+    const name = /^pcrs(_[a-z0-9]+)?\.json$/.test(basename(flags.pcrs))
+      ? basename(flags.pcrs)
+      : 'pcrs.json'
+    extra.push([name, await readBoundedFile(flags.pcrs, 'PCR file', MAX_EVIDENCE_SIZE)])
+  }
+  const directory =
+    flags.collateral === undefined ? undefined : await loadCollateralDirectory(flags.collateral)
+  if (extra.length === 0) return directory
+  return (directory ?? new CollateralBundle([])).with(extra)
+}
+
+/**
+ * Reads the evidence: one file as it is, or several files as composite evidence with one
+ * component per file, labelled by file name.
+ */
+async function readEvidence(
+  files: readonly string[],
+  platform: string | undefined,
+): Promise<Uint8Array> {
+  const components = []
+  const labels = new Set<string>()
+  for (const file of files) {
+    const bytes = await readBoundedFile(file, 'evidence file', MAX_EVIDENCE_SIZE)
+    if (files.length === 1) return bytes
+    let label = basename(file).replace(/\.[^.]*$/, '')
+    for (let n = 2; labels.has(label); n++) label = `${basename(file)}-${n}`
+    labels.add(label)
+    components.push({ label, evidence: bytes })
+  }
+  if (platform !== undefined && platform !== 'composite') {
+    throw new ConfigError(
+      'ERR_CONFIG_INVALID',
+      `several evidence files are verified together as composite evidence; remove --platform ${platform}`,
+    )
+  }
+  return encodeCompositeEvidence(components)
+}
+
 /** Runs the command and returns the exit code. */
 export async function runVerify(
-  file: string,
+  files: readonly string[],
   flags: VerifyFlags,
   out: (text: string) => void,
 ): Promise<number> {
   const options = await optionsFrom(flags)
-  const bytes = await readBoundedFile(file, 'evidence file', MAX_EVIDENCE_SIZE)
+  const bytes = await readEvidence(files, flags.platform)
+  const file = files.join(', ')
   // Fetching is a step of its own, so verifyEvidence does no I/O.
   const { collateral, problems } = await collateralForVerify(bytes, flags, options)
   const result = await verifyEvidence(bytes, {
@@ -91,24 +145,35 @@ export function registerVerify(program: Command, setExitCode: (code: number) => 
       'verify attestation evidence: signatures, certificate chains, collateral and TCB status',
     )
     .argument(
-      '<file>',
-      'evidence: an SGX or TDX quote, an SEV-SNP report, or a Nitro attestation document (raw, base64, or in a TLS certificate)',
+      '<files...>',
+      'evidence: an SGX or TDX quote, an SEV-SNP report, a Nitro document, an NVIDIA GPU report, a TPM quote, an Arm CCA token or composite evidence; several files are verified together as composite evidence',
     )
-    .option('--platform <name>', 'platform of the evidence (default: detected from the bytes)')
+    .option(
+      '--platform <name>',
+      `platform of the evidence: ${platformRegistry()
+        .platforms.map((p) => p.name)
+        .join(', ')} (default: detected from the bytes)`,
+    )
     .option(
       '--collateral <dir>',
       'directory of collateral files: Intel PCS form (tcb_info.json, qe_identity.json, *_issuer_chain.pem, pck_crl.der, root_ca_crl.der) or AMD certificates (vcek.der or vlek.der, ask_ark.pem or asvk_ark.pem)',
     )
     .option(
-      '--trust <pem>',
-      'PEM file of trusted root certificates, replacing the roots pinned in confide',
+      '--trust <file>',
+      'trusted roots (certificates, replacing the roots pinned in confide) or trusted public keys (a TPM attestation key, an Arm CCA platform key), as PEM or DER; repeatable',
+      (value: string, previous: string[] = []) => [...previous, value],
     )
+    .option('--signature <file>', 'the TPMT_SIGNATURE of a TPM quote given as TPMS_ATTEST')
+    .option('--pcrs <file>', 'PCR values of a TPM quote, as JSON (pcrs_sha256.json)')
     .option('--at <time>', 'judge certificates and collateral at this ISO-8601 time (default: now)')
     .option(
       '--report-data <hex>',
       'expected report data; shorter values are zero-padded to the full field',
     )
-    .option('--nonce <hex>', 'expected nonce of a Nitro document, compared byte for byte')
+    .option(
+      '--nonce <hex>',
+      'expected nonce of a Nitro document, an NVIDIA report or a TPM quote, compared byte for byte',
+    )
     .option('--user-data <hex>', 'expected user data of a Nitro document, compared byte for byte')
     .option('--allow-debug', 'accept a TEE in debug mode (its memory is readable by the host)')
     .option(
@@ -116,7 +181,7 @@ export function registerVerify(program: Command, setExitCode: (code: number) => 
       'never use the network: collateral comes from --collateral and the cache (default: fetch what is missing)',
     )
     .option('--json', 'print the verification result as one JSON object')
-  addCollateralSourceOptions(command).action(async (file: string, flags: VerifyFlags) => {
-    setExitCode(await runVerify(file, flags, (text) => process.stdout.write(text)))
+  addCollateralSourceOptions(command).action(async (files: string[], flags: VerifyFlags) => {
+    setExitCode(await runVerify(files, flags, (text) => process.stdout.write(text)))
   })
 }

@@ -34,6 +34,11 @@ export class CollateralBundle {
     return [...this.#files.keys()].filter((key) => pattern.test(key.replace(/^.*\//, '')))
   }
 
+  /** Returns a new bundle with these files added, replacing files of the same path. */
+  with(files: Iterable<readonly [string, Uint8Array]>): CollateralBundle {
+    return new CollateralBundle([...this.#files, ...files])
+  }
+
   get size(): number {
     return this.#files.size
   }

@@ -149,6 +149,42 @@ describe('confide verify', () => {
     assert.equal(run(...args, '--nonce', '00').code, 1)
   })
 
+  it('verifies a TPM quote with its signature, key and PCRs', () => {
+    const tpm = join(corpusRoot, 'tpm', 'tpm2-quote-rsa-trustee')
+    const file = (name: string) => join(tpm, name)
+    const args = ['verify', file('tpms_attest.bin'), '--signature', file('tpmt_signature.bin')]
+    const { code } = run(
+      ...args,
+      '--trust',
+      file('ak_public.der'),
+      '--pcrs',
+      file('pcrs_sha256.json'),
+    )
+    assert.equal(code, 0)
+    assert.equal(run(...args, '--pcrs', file('pcrs_sha256.json')).code, 3)
+  })
+
+  it('verifies an Arm CCA token with a trusted platform key', () => {
+    const cca = join(corpusRoot, 'arm-cca', 'cca-tfrmm-fvp-token')
+    const token = join(cca, 'cca_token.cbor')
+    assert.equal(
+      run('verify', token, '--trust', join(cca, 'trust', 'cca_platform_pub.pem')).code,
+      0,
+    )
+    assert.equal(run('verify', token).code, 3)
+  })
+
+  it('verifies several files as composite evidence', () => {
+    const gpu = join(corpusRoot, 'nvidia-gpu', 'h100-nvtrust-sample', 'attestation_report.hex')
+    const args = ['verify', join(tdx, 'quote.bin'), gpu, '--collateral', join(tdx, 'collateral')]
+    const { code, stdout } = run(...args, '--at', tdxAt, '--json')
+    assert.equal(code, 3)
+    const result = JSON.parse(stdout)
+    assert.equal(result.platform, 'composite')
+    assert.equal(result.submods.quote.verdict, 'valid')
+    assert.equal(result.submods.attestation_report.platform, 'nvidia')
+  })
+
   const unreadable: [string, string[]][] = [
     ['a missing file', ['verify', '/nonexistent/quote.bin']],
     [

@@ -32,7 +32,7 @@ export function compositePlatform(
   }
   return {
     name: 'composite',
-    title: 'Composite evidence',
+    title: 'Composite',
     expectations: ['expectedReportData', 'expectedNonce', 'expectedUserData'],
     sniff: sniffCompositeEvidence,
     parse: parseCompositeEvidence,

@@ -153,7 +153,7 @@ describe('nvidia corpus', () => {
     assert.ok(testCase)
     let output = ''
     const code = await runVerify(
-      join(testCase.dir, 'attestation_report.hex'),
+      [join(testCase.dir, 'attestation_report.hex')],
       {
         collateral: testCase.dir,
         at: testCase.expect.verification_time ?? '',
