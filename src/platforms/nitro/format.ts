@@ -8,9 +8,9 @@
  * @module
  */
 import { Tag } from 'cbor-x'
-import { concatBytes } from '../../core/bytes.js'
 import { ParseError } from '../../core/errors.js'
 import { decodeStrictCbor } from '../cose/cbor.js'
+import { sign1ToBeSigned } from '../cose/sign1.js'
 
 /** CBOR tag of a tagged COSE_Sign1 structure. */
 export const COSE_SIGN1_TAG = 18
@@ -131,35 +131,6 @@ function bytesField(value: unknown, field: string, min: number, max: number): Ui
   return new Uint8Array(checkedBytes(value, field, min, max))
 }
 
-/** Encodes the header of a CBOR byte string of `length` bytes. */
-function byteStringHeader(length: number): Uint8Array {
-  if (length < 24) return Uint8Array.of(0x40 | length)
-  if (length < 0x100) return Uint8Array.of(0x58, length)
-  if (length < 0x10000) return Uint8Array.of(0x59, length >> 8, length & 0xff)
-  return Uint8Array.of(
-    0x5a,
-    length >>> 24,
-    (length >> 16) & 0xff,
-    (length >> 8) & 0xff,
-    length & 0xff,
-  )
-}
-
-/** The Sig_structure context and the CBOR header of a 4-item array (RFC 9052, §4.4). */
-const SIG_STRUCTURE_PREFIX = Uint8Array.of(0x84, 0x6a, ...new TextEncoder().encode('Signature1'))
-const EMPTY_EXTERNAL_AAD = Uint8Array.of(0x40)
-
-function sigStructure(protectedHeader: Uint8Array, payload: Uint8Array): Uint8Array {
-  return concatBytes(
-    SIG_STRUCTURE_PREFIX,
-    byteStringHeader(protectedHeader.length),
-    protectedHeader,
-    EMPTY_EXTERNAL_AAD,
-    byteStringHeader(payload.length),
-    payload,
-  )
-}
-
 /** Checks that the protected header is exactly `{1: -35}`: alg ES384 and nothing else. */
 function checkProtectedHeader(protectedHeader: Uint8Array): void {
   const header = decodeStrictCbor(protectedHeader, 'COSE_Sign1 protected header')
@@ -200,7 +171,7 @@ export function parseCoseSign1(bytes: Uint8Array): CoseSign1 {
   }
 
   // The Sig_structure ends with the payload, so the payload is kept as a view of that copy.
-  const toBeSigned = sigStructure(protectedHeader, payloadView)
+  const toBeSigned = sign1ToBeSigned(protectedHeader, payloadView)
 
   return {
     tagged,
