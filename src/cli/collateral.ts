@@ -31,6 +31,8 @@ const MAX_EVIDENCE_SIZE = 1024 * 1024
 export interface CollateralFlags {
   readonly pccs?: string
   readonly kds?: string
+  readonly nvidiaRim?: string
+  readonly nvidiaOcsp?: string
   readonly store?: string
   readonly offline?: boolean
   readonly allowStaleCollateral?: boolean
@@ -41,6 +43,8 @@ function openSession(flags: CollateralFlags): CollateralSession {
   return openCollateralSession({
     ...(flags.pccs === undefined ? {} : { pccsUrl: flags.pccs }),
     ...(flags.kds === undefined ? {} : { kdsUrl: flags.kds }),
+    ...(flags.nvidiaRim === undefined ? {} : { nvidiaRimUrl: flags.nvidiaRim }),
+    ...(flags.nvidiaOcsp === undefined ? {} : { nvidiaOcspUrl: flags.nvidiaOcsp }),
     ...(flags.store === undefined ? {} : { store: flags.store }),
     ...(flags.offline === true ? { offline: true } : {}),
     ...(flags.allowStaleCollateral === true ? { allowStaleCollateral: true } : {}),
@@ -293,6 +297,14 @@ export function addCollateralSourceOptions(command: Command): Command {
       'PCCS (or Intel PCS) base URL (default: CONFIDE_PCCS_URL, else Intel PCS)',
     )
     .option('--kds <url>', 'AMD KDS base URL (default: CONFIDE_KDS_URL, else AMD KDS)')
+    .option(
+      '--nvidia-rim <url>',
+      "NVIDIA RIM service base URL (default: CONFIDE_NVIDIA_RIM_URL, else NVIDIA's)",
+    )
+    .option(
+      '--nvidia-ocsp <url>',
+      "OCSP responder for NVIDIA certificates (default: CONFIDE_NVIDIA_OCSP_URL, else NVIDIA's)",
+    )
     .option(
       '--store <path>',
       'collateral cache: a SQLite file, or :memory: (default: CONFIDE_STORE, else the file confide/confide.db in XDG_DATA_HOME or ~/.local/share)',

@@ -16,6 +16,8 @@ export interface CollateralSources {
   readonly http: HttpClient
   readonly pcs: PcsClient
   readonly kds: KdsClient
+  /** NVIDIA's RIM service and OCSP responder base URLs. Absent: NVIDIA's own. */
+  readonly nvidia?: { readonly rimUrl: string; readonly ocspUrl: string }
 }
 
 /** One item as fetched, before the cache adds its key and fetch time. */

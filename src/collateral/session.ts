@@ -8,6 +8,7 @@
  * @module
  */
 import { existsSync } from 'node:fs'
+import { NVIDIA_OCSP_URL, NVIDIA_RIM_SERVICE_URL } from '../platforms/nvidia/collateral.js'
 import type {
   CollateralCache,
   CollateralRecord,
@@ -27,6 +28,10 @@ export interface CollateralSessionOptions {
   readonly pccsUrl?: string
   /** Base URL of a server with AMD KDS's paths. Absent: `CONFIDE_KDS_URL`, else AMD KDS. */
   readonly kdsUrl?: string
+  /** Base URL of NVIDIA's RIM service. Absent: `CONFIDE_NVIDIA_RIM_URL`, else NVIDIA's. */
+  readonly nvidiaRimUrl?: string
+  /** URL of the OCSP responder for NVIDIA certificates. Absent: `CONFIDE_NVIDIA_OCSP_URL`, else NVIDIA's. */
+  readonly nvidiaOcspUrl?: string
   /** Store location. Absent: `CONFIDE_STORE`, else the file in the user's data folder. */
   readonly store?: string
   /** Never use the network; only the store serves items, and it is not created. */
@@ -132,8 +137,14 @@ export function openCollateralSession(options: CollateralSessionOptions = {}): C
   const kdsUrl = options.kdsUrl ?? (env.CONFIDE_KDS_URL || undefined)
   const pcs = pcsEndpoints(pccs === undefined ? undefined : serviceUrl(pccs, '--pccs'))
   const kds = kdsUrl === undefined ? KDS_BASE_URL : serviceUrl(kdsUrl, '--kds')
+  const rimUrl = options.nvidiaRimUrl ?? (env.CONFIDE_NVIDIA_RIM_URL || undefined)
+  const ocspUrl = options.nvidiaOcspUrl ?? (env.CONFIDE_NVIDIA_OCSP_URL || undefined)
+  const nvidia = {
+    rimUrl: rimUrl === undefined ? NVIDIA_RIM_SERVICE_URL : serviceUrl(rimUrl, '--nvidia-rim'),
+    ocspUrl: ocspUrl === undefined ? NVIDIA_OCSP_URL : serviceUrl(ocspUrl, '--nvidia-ocsp'),
+  }
   const http = lazyHttpClient(env, options.http)
-  const sources = { http, pcs: new PcsClient(http, pcs), kds: new KdsClient(http, kds) }
+  const sources = { http, pcs: new PcsClient(http, pcs), kds: new KdsClient(http, kds), nvidia }
 
   return {
     fetcher: new CollateralFetcher({ ...shared, sources }),

@@ -42,6 +42,7 @@ export {
   type MeasurementComparison,
   type MeasurementMismatch,
 } from './measurements.js'
+export { bundleOcspClient, NVIDIA_OCSP_FILE_PATTERN, ocspFileName } from './ocsp-bundle.js'
 export {
   createOcspClient,
   type FetchLike,

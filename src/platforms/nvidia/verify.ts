@@ -18,6 +18,7 @@ import {
   NVIDIA_CHECKS,
 } from './device-checks.js'
 import type { NvidiaReport } from './format.js'
+import { bundleOcspClient, hasOcspResponses } from './ocsp-bundle.js'
 import type { OcspClient } from './ocsp-client.js'
 import { checkRevocation, type RevocationTarget, revocationTargets } from './revocation.js'
 import { checkMeasurements, checkRim, rimAnchors, type VerifiedRim } from './rim-checks.js'
@@ -25,7 +26,8 @@ import { checkMeasurements, checkRim, rimAnchors, type VerifiedRim } from './rim
 /** Options of the NVIDIA platform itself, beside the per-call VerifyContext. */
 export interface NvidiaVerifyOptions {
   /**
-   * The OCSP client that checks the device and RIM chains. Absent: nothing is fetched, and the
+   * The OCSP client that checks the device and RIM chains. Absent: the OCSP responses of the
+   * collateral bundle (`ocsp_<serial>.der`) are read, judged at `context.at`; without any, the
    * `device-ocsp` and `rim-ocsp` checks are skipped with "revocation was not checked".
    */
   readonly ocsp?: OcspClient
@@ -85,6 +87,11 @@ export async function verifyNvidiaReport(
   const checks = new CheckList()
   const chain = await loadDeviceChain(context.collateral, context.cache)
   const rims = await loadRims(context.collateral, context.cache)
+  const ocsp =
+    options.ocsp ??
+    (context.collateral !== undefined && hasOcspResponses(context.collateral)
+      ? bundleOcspClient(context.collateral, context.at, context.cache)
+      : undefined)
 
   await checkSpdmSignature(checks, report, chain, context)
   const path = await checkDeviceChain(checks, chain, context)
@@ -94,13 +101,7 @@ export async function verifyNvidiaReport(
     checks.skip(NVIDIA_CHECKS.deviceRevocation, 'needs a verified device certificate chain')
   } else {
     const targets = revocationTargets(path.path, FIRST_DEVICE_CERTIFICATE_CHECKED)
-    await checkRevocation(
-      checks,
-      NVIDIA_CHECKS.deviceRevocation,
-      targets,
-      options.ocsp,
-      context.crypto,
-    )
+    await checkRevocation(checks, NVIDIA_CHECKS.deviceRevocation, targets, ocsp, context.crypto)
   }
 
   const anchors = rimAnchors(
@@ -119,13 +120,7 @@ export async function verifyNvidiaReport(
     checks.skip(NVIDIA_CHECKS.rimRevocation, 'needs a verified RIM')
   } else {
     const targets = rimRevocationTargets(verified)
-    await checkRevocation(
-      checks,
-      NVIDIA_CHECKS.rimRevocation,
-      targets,
-      options.ocsp,
-      context.crypto,
-    )
+    await checkRevocation(checks, NVIDIA_CHECKS.rimRevocation, targets, ocsp, context.crypto)
   }
   checkMeasurements(checks, report, verified)
 
