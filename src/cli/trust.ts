@@ -8,7 +8,7 @@ import { decodePem } from '../core/bytes.js'
 import { ConfigError, ParseError } from '../core/errors.js'
 import { parseCertificate } from '../pki/certificate.js'
 
-/** What a set of `--trust` files contains, sorted by use. */
+/** The contents of a set of `--trust` files, sorted by use. */
 export interface TrustInputs {
   /** DER certificates: trusted roots. */
   readonly anchors: Uint8Array[]

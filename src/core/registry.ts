@@ -1,5 +1,5 @@
 /**
- * The set of platforms a verifier knows, built explicitly by the caller. Nothing registers itself
+ * The set of platforms a verifier can judge, built explicitly by the caller. Nothing registers itself
  * at import time.
  *
  * @module

@@ -15,7 +15,7 @@ export type ClaimValue =
   | { readonly [key: string]: ClaimValue }
 
 /**
- * What the evidence says about the workload, in one shape for every platform.
+ * The facts evidence states about the workload, in one shape for every platform.
  *
  * The neutral names come first, so a policy can be written once for several TEEs. `raw` holds
  * every field of the platform's own structure under the camelCase of its specification name,
@@ -26,7 +26,7 @@ export interface Claims {
   readonly platform: string
   /** The launch measurement: MRENCLAVE for SGX, MRTD for TDX. */
   readonly measurement?: string
-  /** Who signed or owns the measured code: MRSIGNER for SGX. */
+  /** The identity that signed or owns the measured code: MRSIGNER for SGX. */
   readonly signer?: string
   /** The 64 bytes (or fewer, per platform) the workload bound into the evidence. */
   readonly reportData?: string
@@ -48,9 +48,9 @@ export interface Check {
   /** Stable name of the step, such as `pck-chain` or `quote-signature`. */
   readonly name: string
   readonly status: CheckStatus
-  /** What was checked and what was found, or why the step was skipped. */
+  /** A description of what was checked and found, or of the reason the step was skipped. */
   readonly detail: string
-  /** Why the step failed. Present only when `status` is `fail`. */
+  /** The error code of the failure. Present only when `status` is `fail`. */
   readonly code?: ErrorCode
 }
 

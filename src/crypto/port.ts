@@ -10,7 +10,7 @@ export type DigestAlgorithm = 'SHA-256' | 'SHA-384' | 'SHA-512'
 
 export type NamedCurve = 'P-256' | 'P-384' | 'P-521'
 
-/** How a signature is checked. ECDSA signatures are raw r‖s (IEEE P1363) unless `der` is set. */
+/** A signature scheme and its parameters. ECDSA signatures are raw r‖s (IEEE P1363) unless `der` is set. */
 export type SignatureAlgorithm =
   | { readonly name: 'ECDSA'; readonly hash: DigestAlgorithm; readonly der?: boolean }
   | { readonly name: 'RSASSA-PKCS1-v1_5'; readonly hash: DigestAlgorithm }

@@ -24,6 +24,15 @@ function run(...args: string[]) {
   return { code: result.status, stdout: result.stdout, stderr: result.stderr }
 }
 
+/** Returns 100 bytes that start like a v4 TDX quote header and end long before its body. */
+function truncatedTdxQuote(): Uint8Array {
+  const bytes = new Uint8Array(100)
+  bytes[0] = 4 // VERSION
+  bytes[2] = 2 // ATT_KEY_TYPE: ECDSA P-256
+  bytes[4] = 0x81 // TEE_TYPE: TDX
+  return bytes
+}
+
 function scratch(name: string, bytes: Uint8Array | string): string {
   const path = join(mkdtempSync(join(tmpdir(), 'confide-cli-')), name)
   writeFileSync(path, bytes)
@@ -197,18 +206,7 @@ describe('confide verify', () => {
         ),
       ],
     ],
-    [
-      'a truncated quote',
-      [
-        'verify',
-        scratch(
-          'short.bin',
-          new Uint8Array(100)
-            .fill(0)
-            .map((_, i) => (i === 0 ? 4 : i === 2 ? 2 : i === 4 ? 0x81 : 0)),
-        ),
-      ],
-    ],
+    ['a truncated quote', ['verify', scratch('short.bin', truncatedTdxQuote())]],
     ['a bad time', ['verify', join(tdx, 'quote.bin'), '--at', 'yesterday']],
     ['bad report data', ['verify', join(tdx, 'quote.bin'), '--report-data', 'xyz']],
     ['an unknown platform', ['verify', join(tdx, 'quote.bin'), '--platform', 'nope']],
