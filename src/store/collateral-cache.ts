@@ -22,7 +22,7 @@ export interface CollateralRecord {
   readonly freshUntil: Date
 }
 
-/** better-sqlite3 binds blobs only from Buffers; this views the same bytes without copying. */
+/** better-sqlite3 binds blobs only from Buffers. This views the same bytes without copying. */
 function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
 }

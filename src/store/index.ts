@@ -1,6 +1,6 @@
 /**
- * The confide store: collateral cache today, over SQLite (better-sqlite3) through Kysely. Node
- * only.
+ * The confide store: collateral cache today, over SQLite (better-sqlite3) or PostgreSQL (pg)
+ * through Kysely. Node only.
  *
  * @module
  */

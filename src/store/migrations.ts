@@ -4,10 +4,17 @@
  *
  * @module
  */
-import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely'
+import {
+  type Expression,
+  type Kysely,
+  type Migration,
+  type MigrationProvider,
+  Migrator,
+  sql,
+} from 'kysely'
 import { ConfigError } from '../core/errors.js'
 
-/** SQL engines the store runs on. Only SQLite is wired up; see `openStore`. */
+/** SQL engines the store runs on. */
 export type StoreDialect = 'sqlite' | 'postgres'
 
 /** Table names of Kysely's migration bookkeeping, prefixed so they sort beside ours. */
@@ -22,16 +29,25 @@ function binaryType(dialect: StoreDialect): 'blob' | 'bytea' {
 // biome-ignore lint/suspicious/noExplicitAny: the Kysely convention for migrations
 type AnyDatabase = Kysely<any>
 
+/**
+ * Returns the type of text key columns. On PostgreSQL it takes the "C" collation, so that keys
+ * sort by code point as in SQLite, whatever locale the database was created with.
+ */
+function keyType(dialect: StoreDialect): 'text' | Expression<unknown> {
+  return dialect === 'postgres' ? sql`text collate "C"` : 'text'
+}
+
 /** Returns the migrations in the order they apply. Names sort in that order, so never rename one. */
 function storeMigrations(dialect: StoreDialect): Record<string, Migration> {
   const binary = binaryType(dialect)
+  const key = keyType(dialect)
   return {
     '0001-collateral': {
       async up(db: AnyDatabase) {
         await db.schema
           .createTable('collateral')
           .ifNotExists()
-          .addColumn('key', 'text', (column) => column.primaryKey())
+          .addColumn('key', key, (column) => column.primaryKey())
           .addColumn('url', 'text', (column) => column.notNull())
           .addColumn('body', binary, (column) => column.notNull())
           .addColumn('issuer_chain', binary)
@@ -44,7 +60,7 @@ function storeMigrations(dialect: StoreDialect): Record<string, Migration> {
 }
 
 /**
- * Brings the schema up to date. Two processes opening a new SQLite file at once may both try the
+ * Brings the schema up to date. Two processes opening a new store at once may both try the
  * first migration: its statements are idempotent (`IF NOT EXISTS`), so the loser of that race
  * retries once and finds the work done.
  *

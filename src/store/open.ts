@@ -1,20 +1,20 @@
 /**
- * Opening the store: a SQLite file in the user's data folder by default. Node only.
- *
- * PostgreSQL is the planned second engine, for several `confide serve` replicas. The schema and
- * migrations already take the dialect into account. The connection is missing: the `pg` package
- * and a `PostgresDialect` built from the `postgres://` URL in `openStore`.
+ * Opening the store: a SQLite file in the user's data folder by default, or a PostgreSQL database
+ * named by a `postgres://` URL, which several `confide serve` replicas can share. Node only.
  *
  * @module
  */
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
-import { Kysely, SqliteDialect } from 'kysely'
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely'
 import { ConfigError } from '../core/errors.js'
 import { isStoreFile, MEMORY_STORE } from './location.js'
 import { migrateStore, type StoreDialect } from './migrations.js'
 import type { StoreDatabase } from './schema.js'
+
+/** Longest wait for a PostgreSQL connection, in milliseconds. */
+const CONNECT_TIMEOUT_MS = 10_000
 
 /** An open store. Close it when done so SQLite can checkpoint its write-ahead log. */
 export interface Store {
@@ -41,34 +41,74 @@ function openSqlite(location: string): Database.Database {
   }
 }
 
+/** Returns the URL with its password replaced, for messages. */
+function redactPassword(location: string): string {
+  try {
+    const url = new URL(location)
+    if (url.password !== '') url.password = '***'
+    return url.href
+  } catch {
+    return 'the configured PostgreSQL URL'
+  }
+}
+
 /**
- * Opens the store at `location` (a file path or `:memory:`), creating the file and its folder
- * when absent, and brings its schema up to date.
+ * Connects to the PostgreSQL database at `location` through a `pg` pool. The `pg` package is
+ * loaded here, so SQLite users never load it.
+ */
+async function openPostgres(location: string): Promise<Kysely<StoreDatabase>> {
+  const { default: pg } = await import('pg')
+  // A server that never answers fails the connection after this long instead of holding the caller.
+  const pool = new pg.Pool({
+    connectionString: location,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+  })
+  // An idle client that loses its connection emits 'error' on the pool, and an unhandled 'error'
+  // event ends the process. The pool has already dropped that client, so there is nothing to do.
+  pool.on('error', () => {})
+  const db = new Kysely<StoreDatabase>({ dialect: new PostgresDialect({ pool }) })
+  try {
+    await sql`select 1`.execute(db)
+  } catch (error) {
+    await db.destroy()
+    const reason = error instanceof Error ? error.message : String(error)
+    throw new ConfigError(
+      'ERR_CONFIG_INVALID',
+      `store ${redactPassword(location)} cannot be opened: ${reason}`,
+      { cause: error },
+    )
+  }
+
+  return db
+}
+
+/**
+ * Opens the store at `location` and brings its schema up to date. A file path or `:memory:`
+ * opens SQLite, creating the file and its folder when absent. A `postgres://` or `postgresql://`
+ * URL opens that PostgreSQL database, in the syntax of the `pg` package's connection strings.
  *
- * @throws ConfigError `ERR_CONFIG_INVALID` for a location that cannot be opened, and for database
- *   URLs: `postgres://` needs the `pg` package, which confide does not ship yet.
+ * @throws ConfigError `ERR_CONFIG_INVALID` for a location that cannot be opened or connected to,
+ *   for other database URLs, and when the schema migration fails.
  */
 export async function openStore(location: string): Promise<Store> {
-  if (/^postgres(ql)?:\/\//i.test(location)) {
+  const postgres = /^postgres(ql)?:\/\//i.test(location)
+  if (!postgres && location !== MEMORY_STORE && !isStoreFile(location)) {
     throw new ConfigError(
       'ERR_CONFIG_INVALID',
-      'PostgreSQL stores are not supported yet; give a SQLite file path or :memory:',
+      `store ${location} is not a file path, :memory:, or a postgres:// URL`,
     )
   }
-  if (location !== MEMORY_STORE && !isStoreFile(location)) {
-    throw new ConfigError(
-      'ERR_CONFIG_INVALID',
-      `store ${location} is not a file path, :memory: or a supported database URL`,
-    )
-  }
-  const db = new Kysely<StoreDatabase>({
-    dialect: new SqliteDialect({ database: openSqlite(location) }),
-  })
+
+  const dialect: StoreDialect = postgres ? 'postgres' : 'sqlite'
+  const db = postgres
+    ? await openPostgres(location)
+    : new Kysely<StoreDatabase>({ dialect: new SqliteDialect({ database: openSqlite(location) }) })
   try {
-    await migrateStore(db, 'sqlite')
+    await migrateStore(db, dialect)
   } catch (error) {
     await db.destroy()
     throw error
   }
-  return { db, dialect: 'sqlite', location, close: () => db.destroy() }
+
+  return { db, dialect, location, close: () => db.destroy() }
 }
