@@ -17,7 +17,7 @@ export type ClaimValue =
 /**
  * The facts evidence states about the workload, in one shape for every platform.
  *
- * The neutral names come first, so a policy can be written once for several TEEs. `raw` holds
+ * The neutral names come first, so a policy can be written once for several TEEs. `raw` contains
  * every field of the platform's own structure under the camelCase of its specification name,
  * with bytes as lower-case hex.
  */

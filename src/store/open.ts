@@ -13,7 +13,7 @@ import { isStoreFile, MEMORY_STORE } from './location.js'
 import { migrateStore, type StoreDialect } from './migrations.js'
 import type { StoreDatabase } from './schema.js'
 
-/** Longest wait for a PostgreSQL connection, in milliseconds. */
+/** Maximum wait for a PostgreSQL connection, in milliseconds. */
 const CONNECT_TIMEOUT_MS = 10_000
 
 /** An open store. Close it when done so SQLite can checkpoint its write-ahead log. */
@@ -58,7 +58,7 @@ function redactPassword(location: string): string {
  */
 async function openPostgres(location: string): Promise<Kysely<StoreDatabase>> {
   const { default: pg } = await import('pg')
-  // A server that never answers fails the connection after this long instead of holding the caller.
+  // A server that never responds fails the connection after this time instead of blocking the caller.
   const pool = new pg.Pool({
     connectionString: location,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,

@@ -189,8 +189,8 @@ describe('confide verify fetching collateral', () => {
   })
 
   it('serves the next run from the store until the items expire', async () => {
-    // The VCEK and the chain stay fresh for years; the corpus has no CRL, so KDS returns 404
-    // for it each time, and a failure is not stored.
+    // The VCEK and the chain stay fresh for years. The corpus has no CRL, so KDS returns 404 for
+    // it each time, and because a failure is not stored the CRL is requested again.
     const server = await startFakeVendor(corpusHandler(join(snp, 'certs')))
     const env = environment({ CONFIDE_KDS_URL: server.url })
     const stored = () => server.requests.filter((r) => !r.target.endsWith('/crl')).length

@@ -33,7 +33,7 @@ export interface SeenRequest {
   readonly body: Uint8Array
 }
 
-/** Answers a request, or returns undefined for 404. */
+/** Handles a request, or returns undefined for 404. */
 export type FakeHandler = (url: URL, request: SeenRequest) => FakeReply | undefined
 
 /** A running fake vendor server. */

@@ -18,7 +18,7 @@ import { parseQuote } from '../../src/platforms/dcap/quote.js'
 import { corpusRoot } from '../helpers/corpus.js'
 import { issue } from '../helpers/fake-pki.js'
 
-/** Every certificate found in the corpus: PEM files, DER files and the chains inside quotes. */
+/** Collects every certificate of the corpus: PEM files, DER files and the chains inside quotes. */
 function corpusCertificates(): { source: string; der: Uint8Array }[] {
   const found: { source: string; der: Uint8Array }[] = []
   const walk = (dir: string) => {
@@ -44,7 +44,7 @@ function corpusCertificates(): { source: string; der: Uint8Array }[] {
   return found
 }
 
-/** The fields of `Certificate` as asn1-schema decodes them. */
+/** Decodes the fields of `Certificate` with asn1-schema, the reference decoder. */
 function reference(der: Uint8Array) {
   const decoded = AsnConvert.parse(der, AsnCertificate)
   const tbs = decoded.tbsCertificate

@@ -1,6 +1,6 @@
 /**
- * Every Intel SGX and TDX case of the shared corpus, judged as its expect.json says. No expected
- * value is written here: the tables below only say where each expect.json key lives in a result.
+ * Every Intel SGX and TDX case of the shared corpus, judged as its expect.json states. No expected
+ * value is written here: the tables below only name where each expect.json key lives in a result.
  */
 import assert from 'node:assert/strict'
 import { existsSync, readFileSync } from 'node:fs'
