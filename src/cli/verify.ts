@@ -11,6 +11,8 @@ import { fromHex } from '../core/bytes.js'
 import { CollateralBundle } from '../core/collateral-bundle.js'
 import { ConfigError } from '../core/errors.js'
 import { encodeCompositeEvidence } from '../platforms/composite/format.js'
+import { loadSimKey } from '../platforms/sim/dev-key.js'
+import { sniffSimEvidence } from '../platforms/sim/format.js'
 import { platformRegistry, type VerifyEvidenceOptions, verifyEvidence } from '../verify.js'
 import {
   addCollateralSourceOptions,
@@ -113,14 +115,39 @@ async function readEvidence(
   return encodeCompositeEvidence(components)
 }
 
+/**
+ * Adds the local sim key to the trusted keys when the evidence is the simulated TEE's, so that
+ * evidence made on this machine verifies. The key is loaded, never created: with no key file the
+ * signature stays unchecked. Returns the problem to print when the key file cannot be read.
+ */
+async function withSimKey(
+  bytes: Uint8Array,
+  options: VerifyEvidenceOptions,
+): Promise<{ options: VerifyEvidenceOptions; problem?: string }> {
+  if (options.platform !== undefined && options.platform !== 'sim') return { options }
+  if (!sniffSimEvidence(bytes)) return { options }
+  try {
+    const key = await loadSimKey({ create: false })
+    const trustedKeys = [...(options.trustedKeys ?? []), key.publicKeySpki]
+
+    return { options: { ...options, trustedKeys } }
+  } catch (error) {
+    if (error instanceof ConfigError && error.code === 'ERR_CONFIG_KEY_NOT_FOUND')
+      return { options }
+    if (error instanceof ConfigError) return { options, problem: error.message }
+    throw error
+  }
+}
+
 /** Runs the command and returns the exit code. */
 export async function runVerify(
   files: readonly string[],
   flags: VerifyFlags,
   out: (text: string) => void,
 ): Promise<number> {
-  const options = await optionsFrom(flags)
   const bytes = await readEvidence(files, flags.platform)
+  const { options, problem } = await withSimKey(bytes, await optionsFrom(flags))
+  if (problem !== undefined) process.stderr.write(`confide: ${problem}\n`)
   const file = files.join(', ')
   // Fetching is a step of its own, so verifyEvidence does no I/O.
   const { collateral, problems } = await collateralForVerify(bytes, flags, options)
@@ -146,7 +173,7 @@ export function registerVerify(program: Command, setExitCode: (code: number) => 
     )
     .argument(
       '<files...>',
-      'evidence: an SGX or TDX quote, an SEV-SNP report, a Nitro document, an NVIDIA GPU report, a TPM quote, an Arm CCA token or composite evidence; several files are verified together as composite evidence',
+      'evidence: an SGX or TDX quote, an SEV-SNP report, a Nitro document, an NVIDIA GPU report, a TPM quote, an Arm CCA token, simulated TEE evidence or composite evidence; several files are verified together as composite evidence',
     )
     .option(
       '--platform <name>',
@@ -160,7 +187,7 @@ export function registerVerify(program: Command, setExitCode: (code: number) => 
     )
     .option(
       '--trust <file>',
-      'trusted roots (certificates, replacing the roots pinned in confide) or trusted public keys (a TPM attestation key, an Arm CCA platform key), as PEM or DER; repeatable',
+      "trusted roots (certificates, replacing the roots pinned in confide) or trusted public keys (a TPM attestation key, an Arm CCA platform key, a sim key other than this machine's), as PEM or DER; repeatable",
       (value: string, previous: string[] = []) => [...previous, value],
     )
     .option('--signature <file>', 'the TPMT_SIGNATURE of a TPM quote given as TPMS_ATTEST')

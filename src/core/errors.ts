@@ -46,6 +46,7 @@ export const ERROR_CODES = {
   ERR_POLICY_INVALID: 'a policy document is malformed',
   ERR_CONFIG_INVALID: 'an option or argument is invalid',
   ERR_CONFIG_UNKNOWN_PLATFORM: 'no platform has the given name',
+  ERR_CONFIG_KEY_NOT_FOUND: 'a key file does not exist and was not to be created',
 } as const
 
 /** A stable error code, `ERR_<STAGE>_<WHAT>`. */

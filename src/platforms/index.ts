@@ -9,6 +9,7 @@ import { compositePlatform } from './composite/index.js'
 import { sgxPlatform, tdxPlatform } from './dcap/index.js'
 import { nitroPlatform } from './nitro/index.js'
 import { nvidiaPlatform } from './nvidia/index.js'
+import { samplePlatform, simPlatform } from './sim/platform.js'
 import { snpPlatform } from './snp/index.js'
 import { tpmPlatform } from './tpm/index.js'
 
@@ -23,6 +24,8 @@ export function defaultPlatforms(): Platform[] {
     tpmPlatform(),
     ccaPlatform(),
     compositePlatform(),
+    simPlatform(),
+    samplePlatform(),
     // New platforms go here, one line each.
   ]
 }
