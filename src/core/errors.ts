@@ -47,6 +47,12 @@ export const ERROR_CODES = {
   ERR_CONFIG_INVALID: 'an option or argument is invalid',
   ERR_CONFIG_UNKNOWN_PLATFORM: 'no platform has the given name',
   ERR_CONFIG_KEY_NOT_FOUND: 'a key file does not exist and was not to be created',
+  ERR_KBS_PROTOCOL_VERSION: 'the client speaks a KBS protocol version the broker does not support',
+  ERR_KBS_UNAUTHORIZED: 'a KBS request carries no valid session or attestation token',
+  ERR_KBS_ATTESTATION: 'a KBS attestation does not match its session, or its evidence fails',
+  ERR_KBS_DENIED: 'the resource policy does not allow releasing the resource',
+  ERR_KBS_NOT_FOUND: 'the requested KBS resource does not exist',
+  ERR_KBS_ENVELOPE: 'a sealed resource does not open under the master key and its context',
 } as const
 
 /** A stable error code, `ERR_<STAGE>_<WHAT>`. */

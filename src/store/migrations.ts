@@ -13,6 +13,7 @@ import {
   sql,
 } from 'kysely'
 import { ConfigError } from '../core/errors.js'
+import { createKbsTables } from './kbs-tables.js'
 
 /** SQL engines the store runs on. */
 export type StoreDialect = 'sqlite' | 'postgres'
@@ -56,15 +57,17 @@ function storeMigrations(dialect: StoreDialect): Record<string, Migration> {
           .execute()
       },
     },
+    '0002-kbs': { up: (db: AnyDatabase) => createKbsTables(db, { dialect, key, binary }) },
   }
 }
 
 /**
- * Brings the schema up to date. Two processes opening a new store at once may both try the
- * first migration: its statements are idempotent (`IF NOT EXISTS`), so the loser of that race
- * retries once and finds the work done.
+ * Brings the schema up to date. Two processes opening a new store at once may both run the same
+ * migration. Every statement is idempotent (`IF NOT EXISTS`), so the loser of a race retries:
+ * once per migration at most, because on SQLite (where Kysely takes no migration lock) it can
+ * lose the race on each migration in turn while the winner is still applying the later ones.
  *
- * @throws ConfigError `ERR_CONFIG_INVALID` when a migration fails twice.
+ * @throws ConfigError `ERR_CONFIG_INVALID` when a migration still fails after those retries.
  */
 export async function migrateStore(db: AnyDatabase, dialect: StoreDialect): Promise<void> {
   const provider: MigrationProvider = { getMigrations: async () => storeMigrations(dialect) }
@@ -75,7 +78,9 @@ export async function migrateStore(db: AnyDatabase, dialect: StoreDialect): Prom
     migrationLockTableName: MIGRATION_LOCK_TABLE,
   })
   let { error } = await migrator.migrateToLatest()
-  if (error !== undefined) ({ error } = await migrator.migrateToLatest())
+  const retries = Object.keys(storeMigrations(dialect)).length
+  for (let retry = 0; retry < retries && error !== undefined; retry++)
+    ({ error } = await migrator.migrateToLatest())
   if (error !== undefined) {
     const reason = error instanceof Error ? error.message : String(error)
     throw new ConfigError('ERR_CONFIG_INVALID', `store schema migration failed: ${reason}`, {
