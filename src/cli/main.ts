@@ -6,9 +6,11 @@
  */
 import { Command, CommanderError } from 'commander'
 import { ConfideError } from '../core/errors.js'
+import { registerAdmin } from './admin.js'
 import { registerAppraise } from './appraise.js'
 import { registerCollateral } from './collateral.js'
 import { EXIT } from './exit-codes.js'
+import { registerServe } from './serve.js'
 import { registerVerify } from './verify.js'
 
 function describeError(error: unknown): string {
@@ -40,6 +42,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     exitCode = code
   })
   registerCollateral(program, (code) => {
+    exitCode = code
+  })
+  registerServe(program, (code) => {
+    exitCode = code
+  })
+  registerAdmin(program, (code) => {
     exitCode = code
   })
   try {

@@ -58,6 +58,33 @@ function storeMigrations(dialect: StoreDialect): Record<string, Migration> {
       },
     },
     '0002-kbs': { up: (db: AnyDatabase) => createKbsTables(db, { dialect, key, binary }) },
+    '0003-service': {
+      async up(db: AnyDatabase) {
+        await db.schema
+          .createTable('policy')
+          .ifNotExists()
+          .addColumn('id', key, (column) => column.primaryKey())
+          .addColumn('document', 'text', (column) => column.notNull())
+          .addColumn('updated_at', 'text', (column) => column.notNull())
+          .addColumn('updated_by', 'text', (column) => column.notNull())
+          .execute()
+        await db.schema
+          .createTable('reference_value')
+          .ifNotExists()
+          .addColumn('id', key, (column) => column.primaryKey())
+          .addColumn('platform', key, (column) => column.notNull())
+          .addColumn('document', 'text', (column) => column.notNull())
+          .addColumn('created_at', 'text', (column) => column.notNull())
+          .addColumn('created_by', 'text', (column) => column.notNull())
+          .execute()
+        await db.schema
+          .createIndex('reference_value_platform')
+          .ifNotExists()
+          .on('reference_value')
+          .columns(['platform', 'created_at'])
+          .execute()
+      },
+    },
   }
 }
 

@@ -23,6 +23,28 @@ export interface CollateralTable {
   fresh_until: string
 }
 
+/** An appraisal policy stored by the service, by its ID. */
+export interface PolicyTable {
+  id: string
+  /** The policy as JSON text, as validated when it was stored. */
+  document: string
+  updated_at: string
+  /** Who stored it: the subject of the admin token. */
+  updated_by: string
+}
+
+/** One reference value stored by the service. */
+export interface ReferenceValueTable {
+  /** A random UUID given when the value was added. */
+  id: string
+  platform: string
+  /** The reference value as JSON text, normalized. */
+  document: string
+  created_at: string
+  /** Who added it: the subject of the admin token. */
+  created_by: string
+}
+
 /**
  * One KBS session, from the challenge (`auth`) through attestation. Times are ISO-8601 UTC text;
  * JSON columns contain text the broker wrote.
@@ -105,4 +127,6 @@ export interface StoreDatabase {
   kbs_resource_policy: KbsResourcePolicyTable
   kbs_attestation_policy: KbsAttestationPolicyTable
   kbs_audit: KbsAuditTable
+  policy: PolicyTable
+  reference_value: ReferenceValueTable
 }

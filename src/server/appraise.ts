@@ -1,0 +1,97 @@
+/**
+ * `POST /v1/appraise`: verifies evidence and appraises it against a policy given in the request
+ * or stored, with reference values from the request added to the stored ones. Nothing is stored,
+ * so a relying party can try a policy before an admin stores it.
+ *
+ * @module
+ */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
+import type { FastifyInstance } from 'fastify'
+import { validatePolicy } from '../appraisal/policy.js'
+import { parseReferenceValuesJson } from '../appraisal/reference-values.js'
+import type { RouteContext } from './context.js'
+import { HttpError } from './problem.js'
+import { EvidenceFields, errorResponses, id } from './schemas.js'
+import { judgeEvidence } from './verification.js'
+import { policyById } from './verify.js'
+
+/** A policy document, checked in full by `validatePolicy` (the policy JSON Schema). */
+export const PolicyDocument = Type.Object(
+  { id: id('names the policy; required') },
+  {
+    additionalProperties: true,
+    description:
+      'an appraisal policy: id, platforms, allowSimulated, allowDebug, tcb, reportData, referenceValues, rules',
+  },
+)
+
+/** A reference value, checked in full by `parseReferenceValuesJson`. */
+export const ReferenceValueDocument = Type.Object(
+  {
+    platform: Type.String({ minLength: 1, maxLength: 200 }),
+    claim: Type.String({ minLength: 1, maxLength: 200 }),
+    values: Type.Array(Type.String({ minLength: 1, maxLength: 1024 }), {
+      minItems: 1,
+      maxItems: 1000,
+    }),
+  },
+  { additionalProperties: true, description: 'accepted values of one claim of one platform' },
+)
+
+const AppraiseBody = Type.Object(
+  {
+    ...EvidenceFields,
+    policy: Type.Optional(PolicyDocument),
+    policyId: Type.Optional(id('ID of a stored policy, when no policy is given')),
+    referenceValues: Type.Optional(
+      Type.Array(ReferenceValueDocument, {
+        maxItems: 10_000,
+        description: 'reference values added to the stored ones for this request only',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+)
+
+const AppraiseResponse = Type.Object({
+  result: Type.Unknown({ description: 'the verification result' }),
+  appraisals: Type.Unknown({
+    description: 'one appraisal per part (cpu0, gpu0, ...): status, trust vector and every check',
+  }),
+  ear: Type.String({ description: 'EAR token carrying the appraisals, a signed JWT' }),
+})
+
+/** Adds `POST /v1/appraise`. */
+export function registerAppraiseRoute(app: FastifyInstance, context: RouteContext): void {
+  app.withTypeProvider<TypeBoxTypeProvider>().post(
+    '/v1/appraise',
+    {
+      schema: {
+        tags: ['verifier'],
+        summary: 'Verify evidence and appraise it against a given or stored policy',
+        body: AppraiseBody,
+        response: { 200: AppraiseResponse, ...errorResponses([400, 404, 413, 422, 429]) },
+      },
+      config: { rateLimit: {} },
+    },
+    async (request) => {
+      const body = request.body
+      if (body.policy !== undefined && body.policyId !== undefined)
+        throw new HttpError(400, 'FST_ERR_VALIDATION', 'give policy or policyId, not both')
+      const policy =
+        body.policy === undefined
+          ? await policyById(context, body.policyId)
+          : validatePolicy(body.policy)
+      const extra =
+        body.referenceValues === undefined
+          ? []
+          : parseReferenceValuesJson(
+              JSON.stringify({ referenceValues: body.referenceValues }),
+              'request',
+            )
+      const { result, appraisals, ear } = await judgeEvidence(context, body, policy, extra)
+      return { result, appraisals, ear }
+    },
+  )
+}
