@@ -8,8 +8,10 @@ import { Command, CommanderError } from 'commander'
 import { ConfideError } from '../core/errors.js'
 import { registerAdmin } from './admin.js'
 import { registerAppraise } from './appraise.js'
+import { registerAttest } from './attest.js'
 import { registerCollateral } from './collateral.js'
 import { EXIT } from './exit-codes.js'
+import { registerKbs } from './kbs.js'
 import { registerServe } from './serve.js'
 import { registerVerify } from './verify.js'
 
@@ -48,6 +50,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     exitCode = code
   })
   registerAdmin(program, (code) => {
+    exitCode = code
+  })
+  registerAttest(program, (code) => {
+    exitCode = code
+  })
+  registerKbs(program, (code) => {
     exitCode = code
   })
   try {

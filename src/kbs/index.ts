@@ -26,6 +26,15 @@ export {
   type KbsVerifyFunction,
   type ResourcePolicyPath,
 } from './broker.js'
+export {
+  KBS_CLIENT_PROTOCOL_VERSION,
+  KbsClientError,
+  type KbsClientStep,
+  type KbsGetResourceOptions,
+  type KbsResource,
+  kbsGetResource,
+  primaryEvidence,
+} from './client.js'
 export { generateMasterKey, MASTER_KEY_ENV, ResourceSealer } from './envelope.js'
 export {
   KBS_PROBLEM_TYPE_PREFIX,
