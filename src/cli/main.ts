@@ -12,6 +12,7 @@ import { registerAttest } from './attest.js'
 import { registerCollateral } from './collateral.js'
 import { EXIT } from './exit-codes.js'
 import { registerKbs } from './kbs.js'
+import { registerRatls } from './ratls.js'
 import { registerServe } from './serve.js'
 import { registerVerify } from './verify.js'
 
@@ -56,6 +57,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     exitCode = code
   })
   registerKbs(program, (code) => {
+    exitCode = code
+  })
+  registerRatls(program, (code) => {
     exitCode = code
   })
   try {
