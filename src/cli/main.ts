@@ -15,6 +15,7 @@ import { registerKbs } from './kbs.js'
 import { registerRatls } from './ratls.js'
 import { registerServe } from './serve.js'
 import { registerVerify } from './verify.js'
+import { registerVerifyOutput } from './verify-output.js'
 
 function describeError(error: unknown): string {
   if (error instanceof ConfideError) return `${error.message} (${error.code})`
@@ -39,6 +40,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) })
   registerVerify(program, (code) => {
+    exitCode = code
+  })
+  registerVerifyOutput(program, (code) => {
     exitCode = code
   })
   registerAppraise(program, (code) => {

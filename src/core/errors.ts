@@ -40,6 +40,7 @@ export const ERROR_CODES = {
   ERR_VERIFY_TOKEN_EXPIRED: 'a token is expired or not yet valid at the verification time',
   ERR_VERIFY_OCSP: 'an OCSP response is unauthorized, unrelated to the request, stale, or unknown',
   ERR_VERIFY_MEASUREMENT: 'a measurement does not equal any of its reference values',
+  ERR_VERIFY_INPUT_NOT_LISTED: 'an input the caller names is not among those an output lists',
   ERR_VERIFY_POLICY: 'the evidence fails a check of the appraisal policy the caller named',
   ERR_VERIFY_NO_EVIDENCE: 'a certificate carries no attestation evidence extension confide reads',
   ERR_VERIFY_STALE: 'the evidence is older than the maximum age the caller accepts',
@@ -62,6 +63,8 @@ export const ERROR_CODES = {
   ERR_KBS_DENIED: 'the resource policy does not allow releasing the resource',
   ERR_KBS_NOT_FOUND: 'the requested KBS resource does not exist',
   ERR_KBS_ENVELOPE: 'a sealed resource does not open under the master key and its context',
+  ERR_OUTPUT_RECIPIENT: 'a sealed input was sealed to the key of another workload',
+  ERR_OUTPUT_DECRYPTION: 'a sealed input fails to decrypt: altered, or sealed under another label',
 } as const
 
 /** A stable error code, `ERR_<STAGE>_<WHAT>`. */

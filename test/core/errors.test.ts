@@ -23,7 +23,10 @@ describe('error codes', () => {
 
   it('follow ERR_<STAGE>_<WHAT>', () => {
     for (const code of codes)
-      assert.match(code, /^ERR_(PARSE|VERIFY|COLLATERAL|POLICY|CONFIG|ATTEST|HTTP|KBS)_[A-Z_]+$/)
+      assert.match(
+        code,
+        /^ERR_(PARSE|VERIFY|COLLATERAL|POLICY|CONFIG|ATTEST|HTTP|KBS|OUTPUT)_[A-Z_]+$/,
+      )
   })
 
   it('set the class name and keep the code', () => {
