@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { mkdirSync } from 'node:fs'
+import { closeSync, mkdirSync, openSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely'
@@ -27,7 +27,12 @@ export interface Store {
 
 function openSqlite(location: string): Database.Database {
   try {
-    if (isStoreFile(location)) mkdirSync(dirname(location), { recursive: true, mode: 0o700 })
+    if (isStoreFile(location)) {
+      mkdirSync(dirname(location), { recursive: true, mode: 0o700 })
+      // The store holds sealed secrets and the audit log, so a new file is readable by its owner
+      // only. SQLite gives its -wal and -shm files the mode of the database file.
+      closeSync(openSync(location, 'a', 0o600))
+    }
     const database = new Database(location)
     if (location !== MEMORY_STORE) database.pragma('journal_mode = WAL')
     // FULL makes every committed transaction durable across a power loss, not only the database.

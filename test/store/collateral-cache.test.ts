@@ -3,7 +3,7 @@
  * log, and where the store opens by default.
  */
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
@@ -46,6 +46,18 @@ describe('openStore', () => {
       const { rows } = await sql<{ journal_mode: string }>`PRAGMA journal_mode`.execute(store.db)
       assert.equal(rows[0]?.journal_mode, 'wal')
       assert.equal(store.dialect, 'sqlite')
+    } finally {
+      await store.close()
+    }
+  })
+
+  it('creates the file and its log readable by the owner only', async () => {
+    const location = join(scratch, 'private', 'confide.db')
+    const store = await openStore(location)
+    try {
+      await new CollateralCache(store).put(record('intel/qe-identity/tdx', [1]))
+      assert.equal(statSync(location).mode & 0o777, 0o600)
+      assert.equal(statSync(`${location}-wal`).mode & 0o777, 0o600)
     } finally {
       await store.close()
     }
