@@ -1,12 +1,18 @@
 /**
  * Operations routes: `/healthz` (the process is up), `/readyz` (the store responds, so the
- * replica can take traffic) and `/metrics` (Prometheus text format).
+ * replica can take traffic), `/metrics` (Prometheus text format), and `/v1/ear/jwks`, the public
+ * key that signs this service's EARs.
  *
  * @module
  */
+
+import { KeyObject } from 'node:crypto'
 import { Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
+import { importJWK, type JWK } from 'jose'
 import { sql } from 'kysely'
+import type { EarSigningKey } from '../appraisal/ear.js'
+import { earSignerJwk } from '../appraisal/jwks.js'
 import type { RouteContext } from './context.js'
 
 /** Longest wait for the store to respond to a readiness probe, in milliseconds. */
@@ -30,7 +36,21 @@ async function pingStore(context: RouteContext): Promise<void> {
   }
 }
 
-/** Adds the health, readiness and metrics routes. */
+/** Returns the public JWK of the EAR signing key, with its `kid` when it has one. */
+async function publicSignerJwk(signer: EarSigningKey): Promise<JWK> {
+  let jwk = signer.jwk
+  if (jwk === undefined) {
+    const { key } = signer
+    const isJwk = !(key instanceof KeyObject) && !('algorithm' in key)
+    const imported = isJwk ? await importJWK(key as JWK, signer.alg) : key
+    if (imported instanceof Uint8Array) throw new Error('a symmetric key cannot sign EARs')
+    jwk = await earSignerJwk(imported as Exclude<typeof imported, JWK>, signer.alg)
+  }
+
+  return signer.kid === undefined ? jwk : { ...jwk, kid: signer.kid }
+}
+
+/** Adds the health, readiness, metrics and EAR key routes. */
 export function registerOpsRoutes(app: FastifyInstance, context: RouteContext): void {
   const tags = ['operations']
   app.get(
@@ -56,6 +76,17 @@ export function registerOpsRoutes(app: FastifyInstance, context: RouteContext): 
         return reply.code(503).send({ status: 'unavailable', reason: 'the store does not respond' })
       }
     },
+  )
+  app.get(
+    '/v1/ear/jwks',
+    {
+      schema: {
+        tags: ['verifier'],
+        summary: "The public key that signs this service's EARs, as a JWK Set",
+        response: { 200: Type.Object({ keys: Type.Array(Type.Unknown()) }) },
+      },
+    },
+    async () => ({ keys: [await publicSignerJwk(context.signer)] }),
   )
   app.get(
     '/metrics',

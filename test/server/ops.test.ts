@@ -4,6 +4,8 @@
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { createLocalJWKSet, type JWK, jwtVerify } from 'jose'
+import { simEvidence } from '../../src/platforms/sim/attester.js'
 import { attestSim, base64Json, SIM_POLICY, startTestService } from './helpers.js'
 
 describe('operations routes', () => {
@@ -178,6 +180,35 @@ describe('request logs', () => {
       assert.ok(!text.includes(secret), 'resource plaintext')
       assert.match(text, /"authorization":"\[Redacted\]"/)
       assert.match(text, /"cookie":"\[Redacted\]"/)
+    } finally {
+      await service.close()
+    }
+  })
+})
+
+describe('GET /v1/ear/jwks', () => {
+  it('publishes the key that verifies EARs', async () => {
+    const service = await startTestService()
+    try {
+      const jwks = await service.app.inject({ method: 'GET', url: '/v1/ear/jwks' })
+      assert.equal(jwks.statusCode, 200)
+      const { keys } = jwks.json() as { keys: JWK[] }
+      assert.equal(keys.length, 1)
+      const [key] = keys
+      assert.equal(key?.kid, 'test-signer')
+      assert.equal(key?.alg, 'ES256')
+      assert.equal(key?.d, undefined)
+
+      const evidence = simEvidence(service.simKey, { reportData: new Uint8Array([7]) })
+      const verified = await service.app.inject({
+        method: 'POST',
+        url: '/v1/verify',
+        payload: { evidence: Buffer.from(evidence).toString('base64') },
+      })
+      assert.equal(verified.statusCode, 200)
+      const { ear } = verified.json() as { ear: string }
+      const { protectedHeader } = await jwtVerify(ear, createLocalJWKSet({ keys }))
+      assert.equal(protectedHeader.kid, 'test-signer')
     } finally {
       await service.close()
     }
