@@ -45,10 +45,11 @@ export interface ServerOptions {
   /** Pino logging: true or absent for info level on stdout, false for none, or pino options. */
   readonly logger?: boolean | LoggerOptions
   /**
-   * DER SPKIs of the simulated TEE's signing keys, trusted for `sim` evidence only. Absent: sim
-   * evidence is never better than indeterminate.
+   * DER SPKIs of the simulated TEE's signing keys, trusted for `sim` evidence only, or a function
+   * that returns them when sim evidence arrives (so a key created after the start is found).
+   * Absent: sim evidence is never better than indeterminate.
    */
-  readonly trustedSimKeys?: readonly Uint8Array[]
+  readonly trustedSimKeys?: readonly Uint8Array[] | (() => Promise<readonly Uint8Array[]>)
   /**
    * Obtains collateral the evidence needs and the request lacks, through the store's cache.
    * Absent: verification uses only the collateral in the request.
@@ -118,6 +119,14 @@ function addHooks(app: FastifyInstance, context: RouteContext): void {
   )
 }
 
+/** Returns a function that gives the trusted sim keys, from a list or a function. */
+function simKeySource(keys: ServerOptions['trustedSimKeys']): () => Promise<readonly Uint8Array[]> {
+  if (typeof keys === 'function') return keys
+  const fixed = keys ?? []
+
+  return async () => fixed
+}
+
 /**
  * Builds the service. Nothing listens until the caller calls `listen`. The store stays the
  * caller's: closing the server does not close it.
@@ -140,7 +149,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     referenceValues: new StoreReferenceValues(options.store),
     signer: options.signer,
     adminKeys: options.adminKeys,
-    trustedSimKeys: options.trustedSimKeys ?? [],
+    trustedSimKeys: simKeySource(options.trustedSimKeys),
     metrics: options.metrics ?? createServerMetrics(),
     now: options.now ?? (() => new Date()),
     ...(options.collateral === undefined ? {} : { collateral: options.collateral }),

@@ -19,7 +19,8 @@ export interface RouteContext {
   readonly referenceValues: StoreReferenceValues
   readonly signer: EarSigningKey
   readonly adminKeys: readonly AdminKey[]
-  readonly trustedSimKeys: readonly Uint8Array[]
+  /** Returns the DER SPKIs trusted for `sim` evidence only. */
+  readonly trustedSimKeys: () => Promise<readonly Uint8Array[]>
   readonly metrics: ServerMetrics
   readonly now: () => Date
   readonly collateral?: CollateralFetcher

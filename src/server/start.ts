@@ -126,12 +126,22 @@ async function readTls(config: ServeConfig): Promise<{ cert: Buffer; key: Buffer
   }
 }
 
-/** Returns the DER SPKI of the local simulated TEE key when it exists; it is never created here. */
-async function localSimKeys(env: NodeJS.ProcessEnv): Promise<Uint8Array[]> {
-  try {
-    return [(await loadSimKey({ env, create: false })).publicKeySpki]
-  } catch {
-    return []
+/**
+ * Returns a function that gives the DER SPKI of the local simulated TEE key once it exists. The
+ * key is never created here; it is looked up again until found, so a key made by
+ * `confide attest --attester sim` after the start is trusted without a restart.
+ */
+function localSimKeys(env: NodeJS.ProcessEnv): () => Promise<readonly Uint8Array[]> {
+  let found: readonly Uint8Array[] = []
+
+  return async () => {
+    if (found.length > 0) return found
+    try {
+      found = [(await loadSimKey({ env, create: false })).publicKeySpki]
+    } catch {
+      // No key yet, or an unreadable one: sim evidence stays unverified, as without a key.
+    }
+    return found
   }
 }
 
@@ -167,16 +177,16 @@ export async function startServer(config: ServeConfig = {}): Promise<RunningServ
   const signing = await loadSigningKey(config.signingKey, folder)
   const master = await loadSealer(config, folder, env)
   const admin = await loadAdminKeys(config.adminKey, env)
-  const trustedSimKeys = await localSimKeys(env)
+  const trustedSimKeys = localSimKeys(env)
   const store = await openStore(location)
   const session = openCollateralSession({ store: location, offline: config.offline === true, env })
   const metrics = createServerMetrics()
   // The local sim key is trusted for sim evidence only, never as a TPM or CCA key.
   const verify = async (evidence: Uint8Array, tee: string, options: VerifyOptions) => {
-    const sim = tee === 'sim' && trustedSimKeys.length > 0
+    const simKeys = tee === 'sim' ? await trustedSimKeys() : []
     const result = await verifyKbsEvidence(evidence, tee, {
       ...options,
-      ...(sim ? { trustedKeys: trustedSimKeys } : {}),
+      ...(simKeys.length > 0 ? { trustedKeys: simKeys } : {}),
     })
     metrics.verifications.inc({ platform: result.platform, verdict: result.verdict })
     return result

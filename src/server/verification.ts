@@ -92,6 +92,7 @@ export async function judgeEvidence(
   const at = context.now()
   const collateral = await collateralFor(context, bytes, request)
   const sim = platformOf(bytes, request.platform) === 'sim'
+  const simKeys = sim ? await context.trustedSimKeys() : []
   const options: VerifyEvidenceOptions = {
     at,
     allowDebug: policy.allowDebug === true,
@@ -103,7 +104,7 @@ export async function judgeEvidence(
       : { expectedReportData: fromHex(request.reportData) }),
     // The development key of the simulated TEE is trusted for sim evidence only, never as a TPM
     // or CCA key.
-    ...(sim && context.trustedSimKeys.length > 0 ? { trustedKeys: context.trustedSimKeys } : {}),
+    ...(sim && simKeys.length > 0 ? { trustedKeys: simKeys } : {}),
   }
   const result: MaybeComposite = await verifyEvidence(bytes, options)
   context.metrics.verifications.inc({ platform: result.platform, verdict: result.verdict })

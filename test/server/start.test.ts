@@ -11,6 +11,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
+import { simEvidence } from '../../src/platforms/sim/attester.js'
+import { loadSimKey } from '../../src/platforms/sim/dev-key.js'
 import { startServer } from '../../src/server/start.js'
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url))
@@ -30,7 +32,7 @@ describe('startServer', () => {
       assert.equal(health.status, 200)
       for (const file of ['ear-signing-key.pem', 'master-key', 'confide.db']) {
         const path = join(home, 'confide', file)
-        if (file !== 'confide.db') assert.equal(statSync(path).mode & 0o777, 0o600, file)
+        assert.equal(statSync(path).mode & 0o777, 0o600, file)
       }
       assert.equal(statSync(join(home, 'confide')).mode & 0o777, 0o700)
       kid = await signerKid(first.url)
@@ -43,6 +45,32 @@ describe('startServer', () => {
       assert.equal(await signerKid(second.url), kid)
     } finally {
       await second.close()
+    }
+  })
+
+  it('trusts a sim key created after the start', async () => {
+    const home = join(folder, 'late-sim-key')
+    const env = { XDG_DATA_HOME: home }
+    const running = await startServer({
+      port: 0,
+      offline: true,
+      logger: false,
+      handleSignals: false,
+      env,
+    })
+    try {
+      const key = await loadSimKey({ env })
+      const evidence = simEvidence(key, { reportData: new Uint8Array([5]) })
+      const response = await fetch(`${running.url}/v1/verify`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ evidence: Buffer.from(evidence).toString('base64') }),
+      })
+      assert.equal(response.status, 200)
+      const { result } = (await response.json()) as { result: { verdict: string } }
+      assert.equal(result.verdict, 'valid')
+    } finally {
+      await running.close()
     }
   })
 
