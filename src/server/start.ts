@@ -11,16 +11,15 @@ import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { openCollateralSession } from '../collateral/session.js'
 import { ConfigError } from '../core/errors.js'
-import type { VerifyOptions } from '../core/platform.js'
 import { KbsBroker } from '../kbs/broker.js'
 import { generateMasterKey, MASTER_KEY_ENV, ResourceSealer } from '../kbs/envelope.js'
-import { verifyKbsEvidence } from '../kbs/evidence.js'
 import { loadSimKey } from '../platforms/sim/dev-key.js'
 import { storeLocation } from '../store/location.js'
 import { openStore, type Store } from '../store/open.js'
 import { buildServer } from './app.js'
 import { SERVICE_VERIFIER } from './context.js'
 import { DEFAULT_HOST, DEFAULT_PORT } from './defaults.js'
+import { createKbsVerifier } from './kbs-verify.js'
 import {
   createFileOnce,
   keyFolder,
@@ -181,16 +180,7 @@ export async function startServer(config: ServeConfig = {}): Promise<RunningServ
   const store = await openStore(location)
   const session = openCollateralSession({ store: location, offline: config.offline === true, env })
   const metrics = createServerMetrics()
-  // The local sim key is trusted for sim evidence only, never as a TPM or CCA key.
-  const verify = async (evidence: Uint8Array, tee: string, options: VerifyOptions) => {
-    const simKeys = tee === 'sim' ? await trustedSimKeys() : []
-    const result = await verifyKbsEvidence(evidence, tee, {
-      ...options,
-      ...(simKeys.length > 0 ? { trustedKeys: simKeys } : {}),
-    })
-    metrics.verifications.inc({ platform: result.platform, verdict: result.verdict })
-    return result
-  }
+  const verify = createKbsVerifier({ collateral: session.fetcher, trustedSimKeys, metrics })
   const broker = new KbsBroker({
     store,
     sealer: master.sealer,
