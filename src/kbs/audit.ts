@@ -6,15 +6,23 @@
 import type { Kysely, Transaction } from 'kysely'
 import type { StoreDatabase } from '../store/schema.js'
 
+/** Every step or administrative write a record can be about. */
+export const AUDIT_ACTIONS = [
+  'attest',
+  'resource',
+  'set-resource',
+  'delete-resource',
+  'set-resource-policy',
+  'delete-resource-policy',
+  'set-attestation-policy',
+  'set-policy',
+  'delete-policy',
+  'add-reference-value',
+  'delete-reference-value',
+] as const
+
 /** The step or administrative write a record is about. */
-export type AuditAction =
-  | 'attest'
-  | 'resource'
-  | 'set-resource'
-  | 'delete-resource'
-  | 'set-resource-policy'
-  | 'delete-resource-policy'
-  | 'set-attestation-policy'
+export type AuditAction = (typeof AUDIT_ACTIONS)[number]
 
 /** The outcome: `allow` (released, attested, written) or `deny` (refused). */
 export type AuditDecision = 'allow' | 'deny'
@@ -34,7 +42,7 @@ export interface AuditRecord {
   readonly resource?: string
   /** Hex SHA-256 of the evidence the decision rests on. */
   readonly evidenceSha256?: string
-  /** ID of the policy applied or written. */
+  /** ID of the policy applied or written, or of the reference value written. */
   readonly policyId?: string
   /** The administrator who wrote, for administrative actions. */
   readonly actor?: string

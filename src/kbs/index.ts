@@ -6,6 +6,7 @@
  * @module
  */
 export {
+  AUDIT_ACTIONS,
   AUDIT_DEFAULT_LIMIT,
   AUDIT_MAX_LIMIT,
   type AuditAction,

@@ -9,7 +9,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import { parseReferenceValuesJson } from '../appraisal/reference-values.js'
-import type { AuditAction } from '../kbs/audit.js'
+import { AUDIT_ACTIONS, type AuditAction } from '../kbs/audit.js'
 import { ADMIN_SECURITY, adminGuard, decorateAdminActor } from './admin-guard.js'
 import { PolicyDocument, ReferenceValueDocument } from './appraise.js'
 import type { RouteContext } from './context.js'
@@ -46,19 +46,7 @@ const AuditQuery = Type.Object(
     until: Type.Optional(Type.String({ format: 'date-time' })),
     resource: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })),
     decision: Type.Optional(Type.Union([Type.Literal('allow'), Type.Literal('deny')])),
-    action: Type.Optional(
-      Type.Union(
-        [
-          'attest',
-          'resource',
-          'set-resource',
-          'delete-resource',
-          'set-resource-policy',
-          'delete-resource-policy',
-          'set-attestation-policy',
-        ].map((action) => Type.Literal(action)),
-      ),
-    ),
+    action: Type.Optional(Type.Union(AUDIT_ACTIONS.map((action) => Type.Literal(action)))),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
   },
   { additionalProperties: false },
@@ -146,7 +134,7 @@ function registerPolicyRoutes(app: FastifyInstance, context: RouteContext): void
       schema: { ...base, summary: 'Delete a stored policy', params: IdParams, response: errors },
     },
     async (request, reply) => {
-      if (!(await context.policies.delete(request.params.id)))
+      if (!(await context.policies.delete(request.params.id, request.adminActor, context.now())))
         throw notFound('policy', request.params.id)
       return reply.code(204).send()
     },
@@ -207,8 +195,9 @@ function registerReferenceValueRoutes(app: FastifyInstance, context: RouteContex
       },
     },
     async (request, reply) => {
-      if (!(await context.referenceValues.delete(request.params.id)))
-        throw notFound('reference value', request.params.id)
+      const { id } = request.params
+      if (!(await context.referenceValues.delete(id, request.adminActor, context.now())))
+        throw notFound('reference value', id)
       return reply.code(204).send()
     },
   )

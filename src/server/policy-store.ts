@@ -4,6 +4,7 @@
  * @module
  */
 import { type Policy, validatePolicy } from '../appraisal/policy.js'
+import { writeAudit } from '../kbs/audit.js'
 import type { Store } from '../store/open.js'
 
 /** A stored policy with who stored it and when. */
@@ -13,7 +14,7 @@ export interface StoredPolicy {
   readonly updatedBy: string
 }
 
-/** Reads and writes policies in the store. Every write is one transaction. */
+/** Reads and writes policies in the store. Every write is one transaction with its audit record. */
 export class PolicyStore {
   readonly #store: Store
 
@@ -49,7 +50,7 @@ export class PolicyStore {
 
   /**
    * Validates a policy and stores it under its ID, replacing any policy with that ID. Returns
-   * after the write is committed.
+   * after the write and its audit record are committed.
    *
    * @throws PolicyError `ERR_POLICY_INVALID` for a malformed policy.
    */
@@ -73,14 +74,33 @@ export class PolicyStore {
           }),
         )
         .execute()
+      await writeAudit(transaction, {
+        at,
+        action: 'set-policy',
+        decision: 'allow',
+        reason: `policy ${checked.id} stored`,
+        policyId: checked.id,
+        actor,
+      })
     })
 
     return { policy: checked, updatedAt: row.updated_at, updatedBy: actor }
   }
 
-  /** Deletes the policy stored under `id`. Returns whether there was one. */
-  async delete(id: string): Promise<boolean> {
-    const result = await this.#store.db.deleteFrom('policy').where('id', '=', id).executeTakeFirst()
-    return result.numDeletedRows > 0n
+  /** Deletes the policy stored under `id`, with an audit record. Returns whether there was one. */
+  async delete(id: string, actor: string, at: Date): Promise<boolean> {
+    return this.#store.db.transaction().execute(async (transaction) => {
+      const result = await transaction.deleteFrom('policy').where('id', '=', id).executeTakeFirst()
+      if (result.numDeletedRows === 0n) return false
+      await writeAudit(transaction, {
+        at,
+        action: 'delete-policy',
+        decision: 'allow',
+        reason: `policy ${id} deleted`,
+        policyId: id,
+        actor,
+      })
+      return true
+    })
   }
 }

@@ -10,6 +10,7 @@ import {
   type ReferenceValue,
   type ReferenceValueStore,
 } from '../appraisal/reference-values.js'
+import { writeAudit } from '../kbs/audit.js'
 import type { Store } from '../store/open.js'
 import type { ReferenceValueTable } from '../store/schema.js'
 
@@ -100,17 +101,37 @@ export class StoreReferenceValues implements ReferenceValueStore {
         const batch = rows.slice(start, start + INSERT_BATCH_ROWS)
         await transaction.insertInto('reference_value').values(batch).execute()
       }
+      for (const entry of stored)
+        await writeAudit(transaction, {
+          at,
+          action: 'add-reference-value',
+          decision: 'allow',
+          reason: `reference value for ${entry.value.platform} ${entry.value.claim} added`,
+          policyId: entry.id,
+          actor,
+        })
     })
 
     return stored
   }
 
-  /** Deletes the value with this ID. Returns whether there was one. */
-  async delete(id: string): Promise<boolean> {
-    const result = await this.#store.db
-      .deleteFrom('reference_value')
-      .where('id', '=', id)
-      .executeTakeFirst()
-    return result.numDeletedRows > 0n
+  /** Deletes the value with this ID, with an audit record. Returns whether there was one. */
+  async delete(id: string, actor: string, at: Date): Promise<boolean> {
+    return this.#store.db.transaction().execute(async (transaction) => {
+      const result = await transaction
+        .deleteFrom('reference_value')
+        .where('id', '=', id)
+        .executeTakeFirst()
+      if (result.numDeletedRows === 0n) return false
+      await writeAudit(transaction, {
+        at,
+        action: 'delete-reference-value',
+        decision: 'allow',
+        reason: `reference value ${id} deleted`,
+        policyId: id,
+        actor,
+      })
+      return true
+    })
   }
 }

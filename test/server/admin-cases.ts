@@ -281,6 +281,42 @@ export function describeAdminApi(name: string, newLocation: () => Promise<string
       assert.ok(actors.includes('alice'))
     })
 
+    it('records policy and reference value writes in the audit log', async () => {
+      const url = '/v1/admin/policies/audited'
+      const policy = { ...SIM_POLICY, id: 'audited' }
+      await inject({ method: 'PUT', url, headers: auth, payload: policy })
+      assert.equal((await inject({ method: 'DELETE', url, headers: auth })).statusCode, 204)
+      const added = await inject({
+        method: 'POST',
+        url: '/v1/admin/reference-values',
+        headers: auth,
+        payload: { referenceValues: [{ platform: 'sim', claim: 'measurement', values: ['01'] }] },
+      })
+      const [value] = (added.json() as { referenceValues: Array<{ id: string }> }).referenceValues
+      const refUrl = `/v1/admin/reference-values/${value?.id}`
+      assert.equal((await inject({ method: 'DELETE', url: refUrl, headers: auth })).statusCode, 204)
+
+      const actions = [
+        'set-policy',
+        'delete-policy',
+        'add-reference-value',
+        'delete-reference-value',
+      ]
+      for (const action of actions) {
+        const audit = await inject({
+          method: 'GET',
+          url: `/v1/admin/audit?action=${action}`,
+          headers: auth,
+        })
+        assert.equal(audit.statusCode, 200, action)
+        const records = (audit.json() as { records: Array<{ actor: string; policyId: string }> })
+          .records
+        const ids = records.filter((record) => record.actor === 'alice').map((r) => r.policyId)
+        const expected = action.endsWith('reference-value') ? value?.id : 'audited'
+        assert.ok(ids.includes(expected ?? ''), `${action}: ${JSON.stringify(records)}`)
+      }
+    })
+
     it('rejects an audit query with a bad limit', async () => {
       const response = await inject({
         method: 'GET',
