@@ -10,6 +10,7 @@ import { registerAdmin } from './admin.js'
 import { registerAppraise } from './appraise.js'
 import { registerAttest } from './attest.js'
 import { registerCollateral } from './collateral.js'
+import { registerDemo } from './demo.js'
 import { EXIT } from './exit-codes.js'
 import { registerKbs } from './kbs.js'
 import { registerRatls } from './ratls.js'
@@ -64,6 +65,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     exitCode = code
   })
   registerRatls(program, (code) => {
+    exitCode = code
+  })
+  registerDemo(program, (code) => {
     exitCode = code
   })
   try {
