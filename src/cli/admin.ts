@@ -5,18 +5,15 @@
  *
  * @module
  */
-import { createPrivateKey, generateKeyPairSync, type KeyObject, randomUUID } from 'node:crypto'
+import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto'
 import { writeFile } from 'node:fs/promises'
-import { userInfo } from 'node:os'
 import type { Command } from 'commander'
-import { SignJWT } from 'jose'
 import { readBoundedFile } from '../collateral/read-file.js'
 import { ConfigError } from '../core/errors.js'
-import { ADMIN_AUDIENCE, MAX_ADMIN_TOKEN_LIFETIME_SECONDS } from '../server/admin-auth.js'
+import { MAX_ADMIN_TOKEN_LIFETIME_SECONDS } from '../server/admin-auth.js'
+import { mintAdminToken } from '../server/admin-token.js'
 import { EXIT } from './exit-codes.js'
 
-/** Lifetime of a token when `--ttl` is not given: 15 minutes. */
-const DEFAULT_TTL_SECONDS = 15 * 60
 /** Largest key file read. */
 const MAX_KEY_FILE_SIZE = 64 * 1024
 
@@ -57,33 +54,6 @@ async function readPrivateKey(path: string): Promise<KeyObject> {
     )
 
   return key
-}
-
-/** Options of `mintAdminToken`. */
-export interface AdminTokenOptions {
-  /** Lifetime in seconds, at most one hour. Default: 15 minutes. */
-  readonly ttlSeconds?: number
-  /** The `sub` claim, recorded as the actor of admin writes. Default: the login name. */
-  readonly subject?: string
-  /** Issue time. Default: now. */
-  readonly now?: Date
-}
-
-/** Mints an admin token: EdDSA JWT with `aud` confide-admin, `sub`, `iat`, `exp` and a random `jti`. */
-export async function mintAdminToken(
-  key: KeyObject,
-  options: AdminTokenOptions = {},
-): Promise<string> {
-  const now = Math.floor((options.now ?? new Date()).getTime() / 1000)
-  const ttl = options.ttlSeconds ?? DEFAULT_TTL_SECONDS
-  return new SignJWT({})
-    .setProtectedHeader({ alg: 'EdDSA', typ: 'JWT' })
-    .setAudience(ADMIN_AUDIENCE)
-    .setSubject(options.subject ?? userInfo().username)
-    .setIssuedAt(now)
-    .setExpirationTime(now + ttl)
-    .setJti(randomUUID())
-    .sign(key)
 }
 
 /** Writes a new Ed25519 key pair: the private key to `path` (mode 0600), the public key to `path.pub`. */

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { mintAdminToken } from '../cli/admin.js'
+import { mintAdminToken } from '../server/admin-token.js'
 import { type RunningServer, startServer } from '../server/start.js'
 import { DemoStepFailure, type StepReport, type StopList } from './context.js'
 import type { Workspace } from './workspace.js'

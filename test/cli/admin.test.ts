@@ -3,8 +3,9 @@ import assert from 'node:assert/strict'
 import { generateKeyPairSync } from 'node:crypto'
 import { describe, it } from 'node:test'
 import { decodeJwt, decodeProtectedHeader } from 'jose'
-import { mintAdminToken, parseTtl } from '../../src/cli/admin.js'
+import { parseTtl } from '../../src/cli/admin.js'
 import { authenticateAdmin } from '../../src/server/admin-auth.js'
+import { mintAdminToken } from '../../src/server/admin-token.js'
 
 describe('parseTtl', () => {
   const valid: Array<[string, number]> = [

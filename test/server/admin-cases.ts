@@ -8,7 +8,7 @@ import { generateKeyPairSync } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
 import type { InjectOptions } from 'fastify'
 import { SignJWT } from 'jose'
-import { mintAdminToken } from '../../src/cli/admin.js'
+import { mintAdminToken } from '../../src/server/admin-token.js'
 import { attestSim, base64Json, SIM_POLICY, startTestService, type TestService } from './helpers.js'
 
 /** Registers the shared cases under `describe(name)`; `newLocation` gives an empty store. */
