@@ -1,15 +1,18 @@
 /**
- * `POST /v1/appraise`: verifies evidence and appraises it against a policy given in the request
- * or stored, with reference values from the request added to the stored ones. Nothing is stored,
- * so a relying party can try a policy before an admin stores it.
+ * `POST /v1/appraise`: verifies evidence and appraises it against a stored policy, or against a
+ * policy and reference values given in the request. Nothing is stored, so an admin can try a
+ * policy before storing it. A policy or reference values in the request need an admin token: the
+ * EAR is signed by the service, so an anonymous caller must not choose what it affirms, and a
+ * policy's CEL rules cost whatever time their author makes them cost.
  *
  * @module
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
-import { validatePolicy } from '../appraisal/policy.js'
+import { type Policy, validatePolicy } from '../appraisal/policy.js'
 import { parseReferenceValuesJson } from '../appraisal/reference-values.js'
+import { adminGuard } from './admin-guard.js'
 import type { RouteContext } from './context.js'
 import { HttpError } from './problem.js'
 import { EvidenceFields, errorResponses, id } from './schemas.js'
@@ -62,6 +65,16 @@ const AppraiseResponse = Type.Object({
   ear: Type.String({ description: 'EAR token carrying the appraisals, a signed JWT' }),
 })
 
+/**
+ * Validates a policy given in a request and renames it `inline:<id>`, so that an EAR appraised
+ * under it never carries the ID of a stored policy or of the default one.
+ */
+function inline(document: unknown): Policy {
+  const policy = validatePolicy(document)
+
+  return { ...policy, id: `inline:${policy.id}` }
+}
+
 /** Adds `POST /v1/appraise`. */
 export function registerAppraiseRoute(app: FastifyInstance, context: RouteContext): void {
   app.withTypeProvider<TypeBoxTypeProvider>().post(
@@ -71,18 +84,18 @@ export function registerAppraiseRoute(app: FastifyInstance, context: RouteContex
         tags: ['verifier'],
         summary: 'Verify evidence and appraise it against a given or stored policy',
         body: AppraiseBody,
-        response: { 200: AppraiseResponse, ...errorResponses([400, 404, 413, 422, 429]) },
+        response: { 200: AppraiseResponse, ...errorResponses([400, 401, 404, 413, 422, 429]) },
       },
       config: { rateLimit: {} },
     },
-    async (request) => {
+    async (request, reply) => {
       const body = request.body
       if (body.policy !== undefined && body.policyId !== undefined)
         throw new HttpError(400, 'FST_ERR_VALIDATION', 'give policy or policyId, not both')
+      if (body.policy !== undefined || body.referenceValues !== undefined)
+        await adminGuard(context)(request, reply)
       const policy =
-        body.policy === undefined
-          ? await policyById(context, body.policyId)
-          : validatePolicy(body.policy)
+        body.policy === undefined ? await policyById(context, body.policyId) : inline(body.policy)
       const extra =
         body.referenceValues === undefined
           ? []

@@ -139,8 +139,10 @@ describe('POST /v1/appraise', () => {
   })
   after(() => service.close())
 
-  async function appraise(payload: object) {
-    return service.app.inject({ method: 'POST', url: '/v1/appraise', payload })
+  /** Sends an appraisal, with an admin token unless `anonymous`. */
+  async function appraise(payload: object, anonymous = false) {
+    const headers = anonymous ? {} : { authorization: `Bearer ${await service.adminToken()}` }
+    return service.app.inject({ method: 'POST', url: '/v1/appraise', payload, headers })
   }
 
   it('appraises against a policy in the request', async () => {
@@ -149,6 +151,34 @@ describe('POST /v1/appraise', () => {
     const body = response.json() as { appraisals: { cpu0: { status: string } }; ear: string }
     assert.equal(body.appraisals.cpu0.status, 'warning')
     assert.equal(earStatus(body.ear), 'warning')
+  })
+
+  it('names a request policy inline in the EAR', async () => {
+    const policy = { ...SIM_POLICY, id: 'confide:default' }
+    const response = await appraise({ evidence: evidenceOf(service), policy })
+    assert.equal(response.statusCode, 200)
+    const claims = decodeJwt((response.json() as { ear: string }).ear) as {
+      submods: Record<string, Record<string, unknown>>
+    }
+    const policyId = Object.values(claims.submods)[0]?.['ear.appraisal-policy-id']
+    assert.equal(policyId, 'inline:confide:default')
+  })
+
+  it('rejects a request policy without an admin token', async () => {
+    const response = await appraise({ evidence: evidenceOf(service), policy: SIM_POLICY }, true)
+    assert.equal(response.statusCode, 401)
+  })
+
+  it('rejects request reference values without an admin token', async () => {
+    const referenceValues = [{ platform: 'sim', claim: 'measurement', values: ['00'.repeat(48)] }]
+    const response = await appraise({ evidence: evidenceOf(service), referenceValues }, true)
+    assert.equal(response.statusCode, 401)
+  })
+
+  it('appraises under the default policy without a token', async () => {
+    const response = await appraise({ evidence: evidenceOf(service) }, true)
+    assert.equal(response.statusCode, 200)
+    assert.equal(earStatus((response.json() as { ear: string }).ear), 'contraindicated')
   })
 
   it('matches reference values from the request', async () => {
