@@ -112,6 +112,9 @@ export interface KbsAuthResult {
   readonly expiresAt: Date
 }
 
+/** Shortest time between two purges of expired sessions by one broker, in milliseconds. */
+const SESSION_PURGE_INTERVAL_MS = 60_000
+
 const DEFAULT_VERIFIER: VerifierIdentity = { build: 'confide', developer: 'confide' }
 
 /** Additional data of a sealed resource: binds it to its path. */
@@ -149,6 +152,8 @@ function unsatisfied(appraisal: AppraisalResult): string | undefined {
 export class KbsBroker {
   readonly #options: KbsBrokerOptions
   readonly #now: () => Date
+  /** When this broker last purged expired sessions, in milliseconds since the epoch. */
+  #lastPurge = Number.NEGATIVE_INFINITY
 
   constructor(options: KbsBrokerOptions) {
     this.#options = options
@@ -179,6 +184,7 @@ export class KbsBroker {
       )
 
     const now = this.#now()
+    await this.#purgeNowAndThen(now)
     const nonce = this.#options.randomNonce?.() ?? randomBytes(32).toString('base64')
     const sessionId = randomBytes(32).toString('base64url')
     const expiresAt = addSeconds(now, this.#options.sessionTtlSeconds ?? KBS_SESSION_TTL_SECONDS)
@@ -573,6 +579,16 @@ export class KbsBroker {
   /** Returns audit records, newest first. */
   async audit(query: AuditQuery = {}): Promise<AuditRecord[]> {
     return readAudit(this.#db, query)
+  }
+
+  /**
+   * Deletes expired sessions at most once per `SESSION_PURGE_INTERVAL_MS` of this broker, so that
+   * unauthenticated `auth` requests cannot grow the store without bound.
+   */
+  async #purgeNowAndThen(now: Date): Promise<void> {
+    if (now.getTime() - this.#lastPurge < SESSION_PURGE_INTERVAL_MS) return
+    this.#lastPurge = now.getTime()
+    await this.purgeExpiredSessions(now)
   }
 
   /**

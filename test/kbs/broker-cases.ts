@@ -304,6 +304,21 @@ export function describeKbsBroker(name: string, engine: BrokerEngine): void {
         )
       }))
 
+    it('purges expired sessions on a later auth', () =>
+      withBroker(async (context) => {
+        const { sessionId: old } = await challenge(context.broker)
+        context.clock.now = new Date(START.getTime() + 10_000)
+        const { sessionId: recent } = await challenge(context.broker)
+        context.clock.now = new Date(START.getTime() + 400_000)
+        const { sessionId: current } = await challenge(context.broker)
+
+        const rows = await context.store.db.selectFrom('kbs_session').select('id').execute()
+        const ids = rows.map((row) => row.id)
+        assert.ok(!ids.includes(old), 'the expired session is gone')
+        assert.ok(!ids.includes(recent), 'the second expired session is gone')
+        assert.ok(ids.includes(current))
+      }))
+
     it('refuses an expired nonce', () =>
       withBroker(
         async (context) => {
