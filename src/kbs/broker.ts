@@ -31,7 +31,7 @@ import { checkBinding } from './binding.js'
 import type { ResourceSealer } from './envelope.js'
 import { KbsError } from './errors.js'
 import { kbsEvidenceBytes, kbsTeePlatform } from './evidence.js'
-import { sealToTeeKey } from './jwe.js'
+import { checkTeeKey, sealToTeeKey } from './jwe.js'
 import type {
   KbsAttestation,
   KbsAttestationToken,
@@ -287,6 +287,7 @@ export class KbsBroker {
     }
     const problem = checkBinding(result, digest, kbsTeePlatform(tee))
     if (problem !== undefined) throw fail(problem)
+    await checkTeeKey(teePubkey)
 
     const appraisal = appraise(result, policy, { at: now })
     const tokenTtl = this.#options.tokenTtlSeconds ?? KBS_TOKEN_TTL_SECONDS

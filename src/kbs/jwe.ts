@@ -62,6 +62,22 @@ function keyManagement(teePubkey: KbsTeePubkey | JWK): { alg: string; jwk: JWK }
 }
 
 /**
+ * Checks that resources can be sealed to a TEE key, so that an unusable key is rejected when it
+ * is bound at attestation rather than at the first release.
+ *
+ * @throws KbsError `ERR_KBS_ATTESTATION` (problem type `JweError`) as `sealToTeeKey` does.
+ */
+export async function checkTeeKey(teePubkey: KbsTeePubkey | JWK): Promise<void> {
+  const { alg, jwk } = keyManagement(teePubkey)
+  try {
+    await importJWK(jwk, alg)
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error)
+    throw unusable(reason, error)
+  }
+}
+
+/**
  * Encrypts a resource to the TEE's public key. The protected header has `alg`, `enc` and, for
  * EC keys, the ephemeral key `epk`; the AEAD additional data is the ASCII of the encoded
  * protected header, which is RFC 7516's rule when no `aad` member is sent.

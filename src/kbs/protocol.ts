@@ -154,16 +154,22 @@ export function parseKbsChallenge(json: unknown): KbsChallenge {
   return { nonce, 'extra-params': object['extra-params'] ?? '' }
 }
 
+/** JWK members of private keys (RFC 7518 §6.2.2, §6.3.2): a TEE never sends them. */
+const PRIVATE_JWK_MEMBERS: readonly string[] = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth']
+
 /**
  * Checks that a value is a TEE public key JWK of the form kbs-types accepts: `kty` RSA with
- * string `alg`, `n` and `e`, or `kty` EC with string `crv`, `alg`, `x` and `y`. Values are not
- * checked as key material here; sealing to the key does that.
+ * string `alg`, `n` and `e`, or `kty` EC with string `crv`, `alg`, `x` and `y`, and no private
+ * member. Values are not checked as key material here; `checkTeeKey` does that.
  *
  * @throws ParseError `ERR_PARSE_MALFORMED` naming the first field that does not fit.
  */
 export function parseKbsTeePubkey(json: unknown): KbsTeePubkey {
   const structure = 'TeePubKey'
   const object = objectOf(json, structure, 'tee-pubkey')
+  const secret = PRIVATE_JWK_MEMBERS.find((name) => Object.hasOwn(object, name))
+  if (secret !== undefined)
+    throw malformed(structure, secret, `tee-pubkey carries the private key member ${secret}`)
   const kty = stringOf(object, 'kty', structure)
   if (kty === 'RSA') {
     const [alg, n, e] = ['alg', 'n', 'e'].map((name) => stringOf(object, name, structure))

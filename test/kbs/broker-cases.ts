@@ -4,6 +4,7 @@
  * record. Each engine's test file calls `describeKbsBroker` with its own way to make stores.
  */
 import assert from 'node:assert/strict'
+import { generateKeyPairSync } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -14,7 +15,7 @@ import type { AuditRecord } from '../../src/kbs/audit.js'
 import { KbsBroker } from '../../src/kbs/broker.js'
 import { generateMasterKey, ResourceSealer } from '../../src/kbs/envelope.js'
 import { verifyKbsEvidence } from '../../src/kbs/evidence.js'
-import type { KbsAttestation, KbsResponse } from '../../src/kbs/protocol.js'
+import type { KbsAttestation, KbsResponse, KbsTeePubkey } from '../../src/kbs/protocol.js'
 import { runtimeDataDigest } from '../../src/kbs/runtime-data.js'
 import { simEvidence } from '../../src/platforms/sim/attester.js'
 import { loadSimKey, type SimKey } from '../../src/platforms/sim/dev-key.js'
@@ -45,6 +46,14 @@ async function teeKey(): Promise<TeeKey> {
     privateKey: pair.privateKey as CryptoKey,
     jwk: { ...(await exportJWK(pair.publicKey)), alg: 'ECDH-ES+A256KW' },
   }
+}
+
+/** Returns the public JWK of a new RSA key of `bits` bits, for RSA-OAEP-256. */
+function rsaTeeKey(bits: number): KbsTeePubkey {
+  const { publicKey } = generateKeyPairSync('rsa', { modulusLength: bits })
+  const { n, e } = publicKey.export({ format: 'jwk' })
+
+  return { kty: 'RSA', alg: 'RSA-OAEP-256', n: n ?? '', e: e ?? '' }
 }
 
 /** Registers the shared cases under `describe(name)`. */
@@ -319,6 +328,19 @@ export function describeKbsBroker(name: string, engine: BrokerEngine): void {
         assert.ok(ids.includes(current))
       }))
 
+    it('refuses a weak TEE key at attestation', () =>
+      withBroker(async (context) => {
+        const key = { privateKey: undefined as never, jwk: rsaTeeKey(1024) }
+        const { challenge: issued, sessionId } = await challenge(context.broker)
+        const message = attestation(issued.nonce, { key }, context.clock.now)
+        const record = await refused(
+          context.broker,
+          () => context.broker.attest(sessionId, message, client),
+          'ERR_KBS_ATTESTATION',
+        )
+        assert.match(record.reason, /1024 bits, below 2048/)
+      }))
+
     it('refuses an expired nonce', () =>
       withBroker(
         async (context) => {
@@ -511,20 +533,26 @@ export function describeKbsBroker(name: string, engine: BrokerEngine): void {
             (interopJson(folder, 'challenge.json') as { nonce: string }).nonce,
           )
           const message = interopJson(folder, 'attestation.json') as KbsAttestation
-          const { token } = await context.broker.attest(sessionId, message, client)
-          assert.ok(token.length > 0)
-          const attest = await lastAudit(context.broker)
-          assert.equal(attest.decision, 'allow')
-          assert.match(attest.reason, /indeterminate/)
-
-          const sample = { repository: 'default', type: 'key', tag: 'sample' }
-          await context.broker.setResource(sample, secret, 'admin')
+          // The report data binds the runtime data, so the attestation gets past the binding
+          // check; it is then refused for the real Trustee client's 1024-bit RSA TEE key.
           const record = await refused(
             context.broker,
-            () => context.broker.resource({ sessionId }, sample, client),
-            'ERR_KBS_DENIED',
+            () => context.broker.attest(sessionId, message, client),
+            'ERR_KBS_ATTESTATION',
           )
-          assert.match(record.reason, /verification not-checked/)
+          assert.match(record.reason, /RSA modulus has 1024 bits/)
+
+          const { challenge: again, sessionId: second } = await context.broker.auth(request, client)
+          const strongKey = await rsaTeeKey(2048)
+          const bound = {
+            ...message,
+            'runtime-data': {
+              ...message['runtime-data'],
+              nonce: again.nonce,
+              'tee-pubkey': strongKey,
+            },
+          }
+          await assert.rejects(context.broker.attest(second, bound, client), /report data/)
         },
         { randomNonce: () => 'Hh459Yb8p3scemptkzC7Od5EBi16hbNUPTZzKRoFH/E=' },
       ))

@@ -133,6 +133,7 @@ describe('parseKbsAttestation', () => {
       { ...good, 'runtime-data': { ...runtime, 'tee-pubkey': { ...key, kty: 'OKP' } } },
       { ...good, 'runtime-data': { ...runtime, 'tee-pubkey': { ...key, x: undefined } } },
       { ...good, 'runtime-data': { ...runtime, 'tee-pubkey': { kty: 'RSA', n: 'n', e: 'e' } } },
+      { ...good, 'runtime-data': { ...runtime, 'tee-pubkey': { ...key, d: 'private' } } },
       { ...good, 'tee-evidence': { additional_evidence: '' } },
       { ...good, 'tee-evidence': { primary_evidence: {}, additional_evidence: {} } },
       { ...good, 'init-data': { format: 'json' } },
