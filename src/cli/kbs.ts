@@ -63,6 +63,8 @@ export async function runKbsGet(
       ? await detectAttester(attestOptions)
       : await createAttester(kind, attestOptions)
   const ca = flags.ca === undefined ? {} : { ca: await readFile(flags.ca, 'utf8') }
+  if (flags.insecure === true)
+    output.warn('confide: --insecure: the KBS certificate is not checked, for a test KBS only\n')
   const resource = await kbsGetResource({
     url,
     path,

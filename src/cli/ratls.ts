@@ -47,7 +47,11 @@ interface ConnectFlags {
 function positiveInteger(text: string, option: string, allowZero = false): number {
   const value = Number(text)
   if (!Number.isInteger(value) || value < (allowZero ? 0 : 1)) {
-    throw new ConfigError('ERR_CONFIG_INVALID', `${option} must be a whole number, not ${text}`)
+    const least = allowZero ? 0 : 1
+    throw new ConfigError(
+      'ERR_CONFIG_INVALID',
+      `${option} must be a whole number of at least ${least}, not ${text}`,
+    )
   }
 
   return value
@@ -206,6 +210,10 @@ export async function runRatlsConnect(
   }
   let verdict: RatlsVerdict | undefined
   const peer = await peerOptions(flags, env)
+  if (peer.policy === undefined)
+    process.stderr.write(
+      'confide: no --policy, so any measurement is accepted, a simulated TEE included\n',
+    )
   const agent = new RatlsAgent(peer, {
     onVerdict: (result) => {
       verdict = result

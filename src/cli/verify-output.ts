@@ -144,6 +144,10 @@ export async function runVerifyOutput(
   const bundle = parseOutputBundle(await readBoundedFile(file, 'bundle file', MAX_BUNDLE_SIZE))
   const verify = await withSimKey(bundle.evidence, await verifyOptions(flags))
   const policy = await readPolicy(flags.policy)
+  if (policy === undefined)
+    process.stderr.write(
+      'confide: no --policy, so any measurement is accepted, a simulated TEE included\n',
+    )
   const expected = await inputDigests(flags)
   const result = await verifyOutput(bundle, {
     verify,

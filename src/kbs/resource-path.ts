@@ -19,7 +19,7 @@ function checkSegment(name: string, value: string): void {
   if (!SEGMENT.test(value) || value === '.' || value === '..')
     throw new KbsError(
       'ERR_KBS_NOT_FOUND',
-      `resource ${name} ${JSON.stringify(value.slice(0, 140))} is invalid: use 1 to 128 letters, digits, '.', '_' or '-'`,
+      `resource ${name} ${JSON.stringify(value.slice(0, 140))} is invalid: use 1 to 128 letters, digits, '.', '_' or '-', other than . and ..`,
     )
 }
 
