@@ -5,7 +5,7 @@
  * @module
  */
 import { randomBytes } from 'node:crypto'
-import { readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { type Command, Option } from 'commander'
 import { ATTESTER_KINDS, createAttester, detectAttester } from '../attest/detect.js'
@@ -33,8 +33,21 @@ export interface KbsGetOutput {
 /**
  * Writes a secret readable by its owner only: to a temporary file with mode 0600 beside the
  * target, then renamed over it, so the target never exists with other permissions or half written.
+ * A target that exists and is not a regular file (a FIFO, a terminal, /dev/null) is written in
+ * place, because renaming over it would replace the device or pipe with a file.
  */
 async function writeSecret(path: string, bytes: Uint8Array): Promise<void> {
+  const existing = await stat(path).catch(() => undefined)
+  if (existing !== undefined && !existing.isFile()) {
+    if (existing.isDirectory())
+      throw new ConfigError('ERR_CONFIG_INVALID', `--out ${path} is a directory; name a file`)
+    await writeFile(path, bytes).catch((error: unknown) => {
+      throw new ConfigError('ERR_CONFIG_INVALID', `cannot write the resource to ${path}`, {
+        cause: error,
+      })
+    })
+    return
+  }
   const temporary = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}`)
   try {
     await writeFile(temporary, bytes, { mode: 0o600, flag: 'wx' })

@@ -3,8 +3,9 @@
  * the simulated TEE's key in a temporary folder.
  */
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
+import { execFile, execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, statSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -183,6 +184,31 @@ describe('confide kbs get', () => {
     assert.match(stderr, /simulated TEE/)
     assert.deepEqual(new Uint8Array(readFileSync(out)), SECRET)
     assert.equal(statSync(out).mode & 0o777, 0o600)
+  })
+
+  it('writes into a FIFO without replacing it', async () => {
+    const fifo = join(folder, 'secret-pipe')
+    execFileSync('mkfifo', [fifo])
+    const received = readFile(fifo)
+    const args = [cli, 'kbs', 'get', url, 'default/db/password', '--out', fifo, '--attester', 'sim']
+    await run(process.execPath, args, { env: env() })
+    assert.deepEqual(new Uint8Array(await received), SECRET)
+    assert.ok(statSync(fifo).isFIFO())
+  })
+
+  it('rejects a directory as --out', async () => {
+    const args = [
+      cli,
+      'kbs',
+      'get',
+      url,
+      'default/db/password',
+      '--out',
+      folder,
+      '--attester',
+      'sim',
+    ]
+    await assert.rejects(run(process.execPath, args, { env: env() }), /is a directory/)
   })
 
   it('prints the resource with --out -', async () => {
