@@ -35,7 +35,7 @@ const PLATFORM_BY_PROVIDER: Readonly<Record<string, string>> = {
   sev_guest: 'snp',
 }
 
-/** Tries before a report entry that other writers keep changing is given up on. */
+/** Default maximum number of attempts when other writers keep changing the report entry. */
 const DEFAULT_MAX_ATTEMPTS = 5
 
 /**
@@ -44,6 +44,7 @@ const DEFAULT_MAX_ATTEMPTS = 5
  */
 const NO_PROVIDER_CODES = new Set(['ENXIO', 'ENODEV', 'EOPNOTSUPP', 'ENOTSUP'])
 
+/** Options of `createTsmAttester` and `probeTsmProvider`. */
 export interface TsmAttesterOptions {
   /** Root of the file system to look in (default `/`). Tests point it at a fake tree. */
   readonly root?: string
@@ -54,7 +55,7 @@ export interface TsmAttesterOptions {
    * written and the kernel uses `privlevel_floor`.
    */
   readonly privlevel?: number
-  /** Tries when another writer changes the entry meanwhile (default 5). */
+  /** Maximum number of attempts when another writer changes the entry meanwhile (default 5). */
   readonly maxAttempts?: number
 }
 
@@ -259,7 +260,7 @@ export async function createTsmAttester(options: TsmAttesterOptions = {}): Promi
   if (platform === undefined) {
     throw new AttestError(
       'ERR_ATTEST_UNSUPPORTED',
-      `configfs-tsm provider ${provider} is not supported; confide reads tdx_guest and sev_guest`,
+      `configfs-tsm provider ${provider} is not supported, confide reads only tdx_guest and sev_guest`,
     )
   }
 

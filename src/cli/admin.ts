@@ -94,8 +94,15 @@ export function registerAdmin(program: Command, setExitCode: (code: number) => v
     .command('token')
     .description('print a short-lived admin token (JWT) for Authorization: Bearer <token>')
     .requiredOption('--key <file>', 'Ed25519 private key, PEM (from confide admin keygen)')
-    .option('--ttl <time>', 'lifetime: seconds, or a number with s, m or h; at most 1h', '15m')
-    .option('--subject <name>', 'who acts, recorded with admin writes (default: the login name)')
+    .option(
+      '--ttl <time>',
+      'token lifetime: seconds, or a number with s, m or h, at most 1h',
+      '15m',
+    )
+    .option(
+      '--subject <name>',
+      'token subject (sub), recorded with each admin write (default: the login name)',
+    )
     .action(async (flags: { key: string; ttl: string; subject?: string }) => {
       const key = await readPrivateKey(flags.key)
       const token = await mintAdminToken(key, {

@@ -22,11 +22,11 @@ import { EXIT } from './exit-codes.js'
 import { parseTime } from './time.js'
 import { sortTrustFile, type TrustInputs } from './trust.js'
 
-/** Largest bundle read: evidence of a few KiB plus the result the document carries. */
+/** Maximum bundle size in bytes. A bundle is evidence of a few KiB plus the document's result. */
 const MAX_BUNDLE_SIZE = 64 * 1024 * 1024
-/** Largest trust or policy file read. */
+/** Maximum size of a trust or policy file, in bytes. */
 const MAX_DOCUMENT_SIZE = 4 * 1024 * 1024
-/** Largest sealed input read to compute its digest. */
+/** Maximum size in bytes of an input file read to compute its digest. */
 const MAX_INPUT_SIZE = 1024 * 1024 * 1024
 
 interface VerifyOutputFlags {

@@ -1,5 +1,5 @@
 /**
- * The KBS audit log: one record per release, refusal, attestation and administrative write.
+ * The KBS audit log: one record per release, denial, attestation and administrative write.
  *
  * @module
  */
@@ -24,7 +24,7 @@ export const AUDIT_ACTIONS = [
 /** The step or administrative write a record is about. */
 export type AuditAction = (typeof AUDIT_ACTIONS)[number]
 
-/** The outcome: `allow` (released, attested, written) or `deny` (refused). */
+/** The outcome: `allow` (released, attested, written) or `deny` (rejected). */
 export type AuditDecision = 'allow' | 'deny'
 
 /** One audit record. Absent fields did not apply or were not known at the decision. */
@@ -33,7 +33,7 @@ export interface AuditRecord {
   readonly at: Date
   readonly action: AuditAction
   readonly decision: AuditDecision
-  /** Why, in words. */
+  /** Reason for the decision, in words. */
   readonly reason: string
   readonly clientAddress?: string
   readonly sessionId?: string

@@ -40,7 +40,7 @@ import type {
   KbsResponse,
   KbsTeePubkey,
 } from './protocol.js'
-import { formatResourcePath, type ResourcePath, resourcePath } from './resource-path.js'
+import { formatResourcePath, type ResourcePath, validateResourcePath } from './resource-path.js'
 import * as resources from './resources.js'
 import { runtimeDataDigest } from './runtime-data.js'
 import {
@@ -82,6 +82,7 @@ export interface KbsCredential {
   readonly token?: string
 }
 
+/** Store, keys, evidence verifier and lifetimes of a `KbsBroker`. */
 export interface KbsBrokerOptions {
   readonly store: Store
   readonly sealer: ResourceSealer
@@ -123,7 +124,7 @@ function resourceAad(path: string): Uint8Array {
 }
 
 function policyPath(path: ResourcePolicyPath): string {
-  return path === '*' ? '*' : formatResourcePath(resourcePath(path))
+  return path === '*' ? '*' : formatResourcePath(validateResourcePath(path))
 }
 
 function sha256Hex(bytes: Uint8Array): string {
@@ -135,8 +136,8 @@ function addSeconds(at: Date, seconds: number): Date {
 }
 
 /**
- * Returns why an appraisal does not satisfy its policy, or undefined when it does: every check
- * the policy asked for passed, and the status is affirming or warning.
+ * Returns why an appraisal does not satisfy its policy, or undefined when it does. It satisfies
+ * the policy when every check passed and the status is affirming or warning.
  */
 function unsatisfied(appraisal: AppraisalResult): string | undefined {
   const failed = appraisal.checks.filter((check) => check.status !== 'pass')
@@ -175,7 +176,7 @@ export class KbsBroker {
     if (!versions.includes(request.version))
       throw new KbsError(
         'ERR_KBS_PROTOCOL_VERSION',
-        `KBS protocol version ${request.version} is not supported; expected ${versions.join(' or ')}`,
+        `KBS protocol version ${request.version} is not supported, expected ${versions.join(' or ')}`,
       )
     if (kbsTeePlatform(request.tee) === undefined)
       throw new KbsError(
@@ -184,7 +185,7 @@ export class KbsBroker {
       )
 
     const now = this.#now()
-    await this.#purgeNowAndThen(now)
+    await this.#purgeExpiredSessionsIfDue(now)
     const nonce = this.#options.randomNonce?.() ?? randomBytes(32).toString('base64')
     const sessionId = randomBytes(32).toString('base64url')
     const expiresAt = addSeconds(now, this.#options.sessionTtlSeconds ?? KBS_SESSION_TTL_SECONDS)
@@ -228,7 +229,7 @@ export class KbsBroker {
       sessionId,
     }
     if (typeof consumed === 'string')
-      throw await this.#refuse(base, 'ERR_KBS_ATTESTATION', consumed)
+      throw await this.#auditDenial(base, 'ERR_KBS_ATTESTATION', consumed)
 
     const session = consumed
     const entry: AuditEntry = {
@@ -240,7 +241,7 @@ export class KbsBroker {
       return await this.#attestSession(session, attestation, entry, now)
     } catch (error) {
       if (error instanceof KbsError)
-        throw await this.#refuse(entry, error.code, error.message, error)
+        throw await this.#auditDenial(entry, error.code, error.message, error)
       throw error
     }
   }
@@ -328,14 +329,15 @@ export class KbsBroker {
 
   /**
    * Releases a resource by encrypting it to the TEE key bound at attestation. The credential
-   * must name an attested, unexpired session. The stored verification result, appraised now,
-   * must pass every check of the resource's policy: its own, else the `*` policy, and without
-   * either the request is denied. Writes one audit record per call, whatever the outcome.
+   * must name an attested session whose cookie is unexpired, or carry an unexpired token. The
+   * stored verification result, appraised now, must pass every check of the resource's policy.
+   * That is the resource's own policy, else the `*` policy. Without either, the request is
+   * denied. Writes one audit record per call, whatever the outcome.
    *
    * @throws KbsError `ERR_KBS_UNAUTHORIZED` (401) for a missing, unknown, expired or unattested
-   *   credential; `ERR_KBS_NOT_FOUND` (404) for an invalid path or absent resource;
-   *   `ERR_KBS_DENIED` (403) when the policy refuses; `ERR_KBS_ENVELOPE` when the stored
-   *   resource does not open.
+   *   credential, `ERR_KBS_NOT_FOUND` (404) for an invalid path or a missing resource,
+   *   `ERR_KBS_DENIED` (403) when the policy denies the release, and `ERR_KBS_ENVELOPE` when the
+   *   stored resource cannot be decrypted.
    */
   async resource(
     credential: KbsCredential,
@@ -350,11 +352,12 @@ export class KbsBroker {
       reason: '',
       clientAddress: client.address,
       ...(credential.sessionId === undefined ? {} : { sessionId: credential.sessionId }),
+      // The path is not validated yet, so the audit record keeps at most 400 characters of it.
       resource: `${path.repository}/${path.type}/${path.tag}`.slice(0, 400),
     }
     let entry = base
     try {
-      const name = formatResourcePath(resourcePath(path))
+      const name = formatResourcePath(validateResourcePath(path))
       const session = await this.#authenticate(credential, now)
       entry = {
         ...base,
@@ -368,7 +371,7 @@ export class KbsBroker {
       if (error instanceof KbsError) {
         const policyId = (error as { policyId?: string }).policyId
         const record = policyId === undefined ? entry : { ...entry, policyId }
-        throw await this.#refuse(record, error.code, error.message, error)
+        throw await this.#auditDenial(record, error.code, error.message, error)
       }
       throw error
     }
@@ -452,8 +455,8 @@ export class KbsBroker {
     return session
   }
 
-  /** Writes the refusal to the audit log and returns the error to throw. */
-  async #refuse(
+  /** Writes a deny record to the audit log and returns the error to throw. */
+  async #auditDenial(
     entry: AuditEntry,
     code: KbsError['code'],
     reason: string,
@@ -466,7 +469,7 @@ export class KbsBroker {
 
   /** Seals and stores a resource, replacing the one under the same path. Returns after commit. */
   async setResource(path: ResourcePath, bytes: Uint8Array, actor: string): Promise<void> {
-    const name = formatResourcePath(resourcePath(path))
+    const name = formatResourcePath(validateResourcePath(path))
     const sealed = this.#options.sealer.seal(bytes, resourceAad(name))
     const at = this.#now()
     await this.#db.transaction().execute(async (transaction) => {
@@ -484,7 +487,7 @@ export class KbsBroker {
 
   /** Deletes a resource. Returns whether there was one. Returns after commit. */
   async deleteResource(path: ResourcePath, actor: string): Promise<boolean> {
-    const name = formatResourcePath(resourcePath(path))
+    const name = formatResourcePath(validateResourcePath(path))
     const at = this.#now()
 
     return this.#db.transaction().execute(async (transaction) => {
@@ -583,10 +586,11 @@ export class KbsBroker {
   }
 
   /**
-   * Deletes expired sessions at most once per `SESSION_PURGE_INTERVAL_MS` of this broker, so that
-   * unauthenticated `auth` requests cannot grow the store without bound.
+   * Deletes expired sessions unless this broker did so less than `SESSION_PURGE_INTERVAL_MS`
+   * ago. `auth` calls it, so the sessions that unauthenticated requests open are deleted once
+   * expired instead of accumulating in the store.
    */
-  async #purgeNowAndThen(now: Date): Promise<void> {
+  async #purgeExpiredSessionsIfDue(now: Date): Promise<void> {
     if (now.getTime() - this.#lastPurge < SESSION_PURGE_INTERVAL_MS) return
     this.#lastPurge = now.getTime()
     await this.purgeExpiredSessions(now)

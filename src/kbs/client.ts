@@ -19,7 +19,11 @@ export const KBS_CLIENT_PROTOCOL_VERSION = '0.4.0'
 /** Name of the session cookie Trustee's KBS sets on `/auth`. */
 const SESSION_COOKIE = 'kbs-session-id'
 
-/** Largest response body read, in bytes. Challenges, tokens and wrapped secrets are far smaller. */
+/**
+ * Maximum response body accepted, in UTF-16 code units. Challenges, tokens and wrapped secrets
+ * are far smaller. NOTE: the body is read in full before this check, so it bounds what is
+ * parsed, not the memory a hostile KBS can make the client use.
+ */
 const MAX_BODY_SIZE = 4 * 1024 * 1024
 
 /** Maximum length of a problem detail shown in an error message. */
@@ -51,6 +55,7 @@ export class KbsClientError extends ConfideError {
   }
 }
 
+/** Options of `kbsGetResource`. */
 export interface KbsGetResourceOptions {
   /** Base URL of the KBS, such as `https://kbs.example:8080`. */
   readonly url: string
@@ -134,7 +139,7 @@ function baseUrl(text: string): string {
   return url.href.replace(/\/+$/, '')
 }
 
-/** Returns the error code of a refused step, by the HTTP status Trustee's KBS uses for it. */
+/** Returns the error code for a failed step, from the HTTP status Trustee's KBS uses for it. */
 function codeForStatus(status: number, step: KbsClientStep): ErrorCode {
   if (status === 401) return step === 'attest' ? 'ERR_KBS_ATTESTATION' : 'ERR_KBS_UNAUTHORIZED'
   if (status === 403) return 'ERR_KBS_DENIED'
@@ -203,7 +208,7 @@ async function send(
   if (text.length > MAX_BODY_SIZE) {
     throw new KbsClientError(
       'ERR_HTTP_RESPONSE_INVALID',
-      `KBS ${step} response from ${url} is ${text.length} bytes, over ${MAX_BODY_SIZE}`,
+      `KBS ${step} response from ${url} has ${text.length} characters, over the maximum of ${MAX_BODY_SIZE}`,
       { step, status: response.status },
     )
   }
@@ -302,9 +307,10 @@ async function decryptResource(text: string, key: TeeKey): Promise<Uint8Array> {
  * are off only with `insecure: true`.
  *
  * @throws KbsClientError `ERR_KBS_UNAUTHORIZED`, `ERR_KBS_ATTESTATION`, `ERR_KBS_DENIED` or
- *   `ERR_KBS_NOT_FOUND` when the KBS refuses a step (401, 403, 404), with its problem detail;
- *   `ERR_HTTP_REQUEST_FAILED` when it cannot be reached or answers another error status;
- *   `ERR_HTTP_RESPONSE_INVALID` for a malformed response or a resource that does not decrypt.
+ *   `ERR_KBS_NOT_FOUND` when the KBS rejects a step (401, 403, 404), with its problem detail.
+ *   `ERR_HTTP_REQUEST_FAILED` when the KBS cannot be reached or responds with another error
+ *   status. `ERR_HTTP_RESPONSE_INVALID` for a malformed response or a resource that does not
+ *   decrypt.
  * @throws AttestError as the attester throws it.
  * @throws ConfigError `ERR_CONFIG_INVALID` for a URL that is not http or https.
  * @throws KbsError `ERR_KBS_NOT_FOUND` for a resource path that is not `repository/type/tag`.

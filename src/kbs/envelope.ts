@@ -57,7 +57,7 @@ export class ResourceSealer {
   /**
    * Reads the master key from a file: 64 hex digits or base64 text, or exactly 32 raw bytes.
    *
-   * @throws ConfigError `ERR_CONFIG_INVALID` when the file is unreadable or holds no valid key.
+   * @throws ConfigError `ERR_CONFIG_INVALID` when the file is unreadable or contains no valid key.
    */
   static fromFile(path: string): ResourceSealer {
     let content: Buffer
@@ -65,9 +65,13 @@ export class ResourceSealer {
       content = readFileSync(path)
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error)
-      throw new ConfigError('ERR_CONFIG_INVALID', `master key file ${path}: ${reason}`, {
-        cause: error,
-      })
+      throw new ConfigError(
+        'ERR_CONFIG_INVALID',
+        `cannot read master key file ${path}: ${reason}`,
+        {
+          cause: error,
+        },
+      )
     }
     if (content.length === KEY_BYTES) return new ResourceSealer(new Uint8Array(content))
 
@@ -77,7 +81,7 @@ export class ResourceSealer {
   /**
    * Reads the master key from an environment variable: 64 hex digits or base64.
    *
-   * @throws ConfigError `ERR_CONFIG_INVALID` when the variable is unset or holds no valid key.
+   * @throws ConfigError `ERR_CONFIG_INVALID` when the variable is unset or contains no valid key.
    */
   static fromEnv(name = MASTER_KEY_ENV, env: NodeJS.ProcessEnv = process.env): ResourceSealer {
     const value = env[name]
@@ -118,7 +122,7 @@ export class ResourceSealer {
       return new Uint8Array(Buffer.concat([decipher.update(body), decipher.final()]))
     } catch (error) {
       throw envelopeError(
-        'sealed resource does not authenticate: another master key, a changed value, or another path',
+        'sealed resource failed authentication: the master key, the stored bytes or the path differ from when it was sealed',
         error,
       )
     }

@@ -1,6 +1,6 @@
 /**
- * The error a KBS step raises when it refuses a request: a confide code, the HTTP status Trustee
- * answers with, and Trustee's problem type for the `ErrorInformation` body.
+ * The error a KBS step throws when it rejects a request. It carries a confide code, the HTTP
+ * status Trustee responds with, and Trustee's problem type for the `ErrorInformation` body.
  *
  * @module
  */
@@ -9,7 +9,7 @@ import { ConfideError, type ErrorCode } from '../core/errors.js'
 /** Codes a `KbsError` carries. */
 export type KbsErrorCode = Extract<ErrorCode, `ERR_KBS_${string}`>
 
-/** HTTP statuses of KBS refusals: Trustee answers 401, 403 or 404, and 400 for bad input. */
+/** HTTP statuses of rejected KBS requests: 401, 403 or 404 as in Trustee, and 400 for bad input. */
 export type KbsStatus = 400 | 401 | 403 | 404
 
 /** Prefix of Trustee's problem type URIs. The URI names the type and is not resolvable. */
@@ -31,7 +31,7 @@ const PROBLEMS: Record<KbsErrorCode, { problemType: string; status: KbsStatus }>
   ERR_KBS_ENVELOPE: { problemType: 'PluginInternalError', status: 401 },
 }
 
-/** A KBS request was refused. The message is safe to return to the client. */
+/** A rejected KBS request. The message is safe to return to the client. */
 export class KbsError extends ConfideError {
   declare readonly code: KbsErrorCode
   readonly status: KbsStatus

@@ -11,7 +11,7 @@ import { KbsError } from './errors.js'
 
 /**
  * Trustee TEE names the broker verifies, and the confide platform of each. The Azure vTPM forms,
- * `csv`, `se`, `hygondcu`, `tpm` and `sampledevice` have none yet, so their requests are refused.
+ * `csv`, `se`, `hygondcu`, `tpm` and `sampledevice` have none yet, so their requests are rejected.
  */
 export const KBS_TEE_PLATFORMS: Readonly<Record<string, string>> = {
   tdx: 'tdx',

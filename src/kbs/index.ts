@@ -73,7 +73,7 @@ export {
   formatResourcePath,
   parseResourcePath,
   type ResourcePath,
-  resourcePath,
+  validateResourcePath,
 } from './resource-path.js'
 export {
   canonicalJsonDigest,

@@ -1,7 +1,8 @@
 /**
- * Encryption of a released resource to the TEE key, as Trustee's KBS does: a JWE in flattened
- * JSON serialization, content encrypted with A256GCM, the content key wrapped with RSA-OAEP-256
- * for an RSA key or ECDH-ES+A256KW for an EC key (P-256, P-384, P-521), and no `aad` member.
+ * Encryption of a released resource to the TEE key, as Trustee's KBS does it. The result is a
+ * JWE in flattened JSON serialization with no `aad` member. Content is encrypted with A256GCM.
+ * The content key is wrapped with RSA-OAEP-256 for an RSA key, or with ECDH-ES+A256KW for an EC
+ * key on P-256, P-384 or P-521.
  *
  * @see Trustee `kbs/src/jwe/mod.rs`; RFC 7516 §7.2.2 (flattened JSON); RFC 7518 §4.3 and §4.6
  * @module
@@ -36,8 +37,8 @@ function modulusBits(n: string): number {
 
 /**
  * Returns the key management algorithm for a TEE key and the public members to import. The
- * key's own `alg` must be that algorithm or absent: RSA1_5, which Trustee still accepts, is
- * refused because of padding-oracle attacks on PKCS #1 v1.5 encryption.
+ * key's own `alg` must be that algorithm or absent. RSA1_5, which Trustee still accepts, is
+ * rejected because of padding-oracle attacks on PKCS #1 v1.5 encryption.
  */
 function keyManagement(teePubkey: KbsTeePubkey | JWK): { alg: string; jwk: JWK } {
   const key = teePubkey as JWK
@@ -79,8 +80,8 @@ export async function checkTeeKey(teePubkey: KbsTeePubkey | JWK): Promise<void> 
 
 /**
  * Encrypts a resource to the TEE's public key. The protected header has `alg`, `enc` and, for
- * EC keys, the ephemeral key `epk`; the AEAD additional data is the ASCII of the encoded
- * protected header, which is RFC 7516's rule when no `aad` member is sent.
+ * EC keys, the ephemeral key `epk`. The AEAD additional data is the ASCII of the encoded
+ * protected header, as RFC 7516 requires when no `aad` member is sent.
  *
  * @throws KbsError `ERR_KBS_ATTESTATION` (problem type `JweError`) when the key is not an RSA key
  *   of at least 2048 bits or an EC key on P-256, P-384 or P-521, or does not import.

@@ -5,7 +5,7 @@
  */
 import { KbsError } from './errors.js'
 
-/** Where a resource lives. */
+/** Location of a resource: the three segments of its path. */
 export interface ResourcePath {
   readonly repository: string
   readonly type: string
@@ -24,12 +24,12 @@ function checkSegment(name: string, value: string): void {
 }
 
 /**
- * Checks a resource path and returns it with its three segments.
+ * Validates each segment of a resource path and returns a copy of the path.
  *
  * @throws KbsError `ERR_KBS_NOT_FOUND` (problem type `InvalidRequestPath`) for a segment that is
  *   empty, `.` or `..`, longer than 128 characters, or has another character.
  */
-export function resourcePath(path: ResourcePath): ResourcePath {
+export function validateResourcePath(path: ResourcePath): ResourcePath {
   checkSegment('repository', path.repository)
   checkSegment('type', path.type)
   checkSegment('tag', path.tag)
@@ -38,9 +38,9 @@ export function resourcePath(path: ResourcePath): ResourcePath {
 }
 
 /**
- * Reads `repository/type/tag` text into a path.
+ * Parses `repository/type/tag` text into a path.
  *
- * @throws KbsError `ERR_KBS_NOT_FOUND` when the text has not three valid segments.
+ * @throws KbsError `ERR_KBS_NOT_FOUND` unless the text has three valid segments.
  */
 export function parseResourcePath(text: string): ResourcePath {
   const parts = text.split('/')
@@ -51,10 +51,10 @@ export function parseResourcePath(text: string): ResourcePath {
     )
   const [repository, type, tag] = parts as [string, string, string]
 
-  return resourcePath({ repository, type, tag })
+  return validateResourcePath({ repository, type, tag })
 }
 
-/** Writes a path as `repository/type/tag`, the key the store files it under. */
+/** Formats a path as `repository/type/tag`, the key the store uses for the resource. */
 export function formatResourcePath(path: ResourcePath): string {
   return `${path.repository}/${path.type}/${path.tag}`
 }

@@ -19,7 +19,7 @@ export interface NewSession {
   readonly expiresAt: Date
 }
 
-/** What `attest` binds to a session. */
+/** Outcome of an attestation, which `attest` binds to a session. */
 export interface SessionBinding {
   readonly attestedAt: Date
   readonly expiresAt: Date
@@ -30,9 +30,10 @@ export interface SessionBinding {
   readonly tokenExpiresAt: Date
 }
 
-/** Why a nonce could not be consumed. */
-export type NonceRefusal = 'unknown session' | 'session expired' | 'nonce used' | 'nonce expired'
+/** Reason a nonce could not be consumed. */
+export type NonceRejection = 'unknown session' | 'session expired' | 'nonce used' | 'nonce expired'
 
+/** Inserts a session that `auth` opened, with its nonce unused and no attestation bound. */
 export async function insertSession(db: Kysely<StoreDatabase>, session: NewSession) {
   await db
     .insertInto('kbs_session')
@@ -59,13 +60,13 @@ export async function insertSession(db: Kysely<StoreDatabase>, session: NewSessi
 /**
  * Consumes the session's nonce if it is unused and unexpired and the session unexpired. The
  * check and the write are one conditional UPDATE, so of two concurrent attempts on any replica
- * only one succeeds. Returns the session row as it was, or why the nonce was refused.
+ * only one succeeds. Returns the session row as it was, or why the nonce was rejected.
  */
 export async function consumeNonce(
   db: Kysely<StoreDatabase>,
   id: string,
   now: Date,
-): Promise<KbsSessionTable | NonceRefusal> {
+): Promise<KbsSessionTable | NonceRejection> {
   const at = now.toISOString()
 
   return db.transaction().execute(async (transaction) => {

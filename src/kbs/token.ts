@@ -33,7 +33,8 @@ export interface KbsTokenInput {
 /**
  * Signs the token. The TEE key is at
  * `submods.cpu0["ear.veraison.annotated-evidence"].runtime_data_claims["tee-pubkey"]`, the path
- * Trustee's KBS reads; `eat_nonce` is the challenge nonce when it has 10 to 74 characters.
+ * Trustee's KBS reads. `eat_nonce` is set to the challenge nonce only when it has 10 to 74
+ * characters, the length `verifyEar` accepts.
  */
 export async function signKbsToken(input: KbsTokenInput, signer: EarSigningKey): Promise<string> {
   const runtimeData = { nonce: input.nonce, 'tee-pubkey': input.teePubkey }

@@ -28,7 +28,7 @@ export interface VerifyWorkloadOptions {
   /**
    * A policy whose every check the evidence must pass (check `policy`). The AR4SI status is in
    * `appraisal`. Absent: no appraisal, so only the caller's own comparison of `document.code`
-   * tells whether the code is the expected one.
+   * shows whether the code is the expected one.
    */
   readonly policy?: Policy
   /** Reference values for the appraisal. Absent: only the policy's. */

@@ -1,5 +1,5 @@
 /**
- * How an RA-TLS certificate's public key is bound into the evidence's report data.
+ * Binding of an RA-TLS certificate's public key into the evidence's report data.
  *
  * - TCG DICE: the claims carry `pubkey-hash` = hash of the DER SubjectPublicKeyInfo, and the
  *   report data is SHA-256 of the exact claims bytes, zero-padded. The interoperable-ra-tls

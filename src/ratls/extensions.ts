@@ -47,13 +47,13 @@ export const INTEL_SGX_SDK_QUOTE_OID = '1.2.840.113741.1.13.1'
  */
 export const TCG_EVIDENCE_CBOR_TAG = 60000
 
-/** The claim that holds the hash of the certificate's public key. */
+/** Name of the claim that contains the hash of the certificate's public key. */
 export const PUBKEY_HASH_CLAIM = 'pubkey-hash'
 
-/** The claim that holds a verifier's nonce, for freshness before the session. */
+/** Name of the claim that contains a verifier's nonce, for freshness before the session. */
 export const NONCE_CLAIM = 'nonce'
 
-/** How a certificate carries its evidence. */
+/** Encoding of the evidence in a certificate extension. */
 export type RatlsEncoding = 'tcg-dice' | 'gramine' | 'intel-sgx-sdk'
 
 /** IANA Named Information hash algorithm IDs that the interoperable-ra-tls documents require. */
@@ -94,7 +94,7 @@ export interface RatlsEvidence {
   readonly claims?: TcgClaims
 }
 
-/** Which encoding each evidence OID holds, in the order a verifier prefers them. */
+/** Evidence extension OIDs and their encodings, in the order a verifier prefers them. */
 const EVIDENCE_OIDS: readonly (readonly [string, RatlsEncoding])[] = [
   [TCG_DICE_TAGGED_EVIDENCE_OID, 'tcg-dice'],
   [GRAMINE_QUOTE_OID, 'gramine'],

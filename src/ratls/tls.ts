@@ -218,9 +218,9 @@ export interface RatlsServerOptions {
 }
 
 /**
- * Creates a TLS server that presents an RA-TLS certificate. With `peer`, each client's certificate
- * is verified first, and `onConnection` receives only accepted clients; a rejected client's socket is
- * destroyed before the server reads or writes application data.
+ * Creates a TLS server that presents an RA-TLS certificate. With `peer`, each client's
+ * certificate is verified first, and `onConnection` receives only accepted clients. A rejected
+ * client's socket is destroyed before the server reads or writes application data.
  */
 export function createRatlsServer(
   options: RatlsServerOptions,

@@ -322,13 +322,17 @@ function reasonOf(
 }
 
 /**
- * Verifies an RA-TLS certificate (DER) at `options.at`. The checks are: the certificate's validity
- * period, its self-signature when self-issued, the evidence extension, the evidence itself
- * (`verifyEvidence`, cached by evidence digest when a cache is given), the binding of the
- * certificate's key into the evidence, the evidence's age and, with a policy, the appraisal. It
- * does not check a CA-issued certificate's issuer, nor a hostname.
+ * Verifies an RA-TLS certificate (DER) at `options.at`, else `options.verify.at`, else now.
+ * It checks:
+ * - the certificate's validity period, and its self-signature when self-issued;
+ * - the evidence extension and the evidence itself (`verifyEvidence`, cached by evidence digest
+ *   when a cache is given);
+ * - the binding of the certificate's key into the evidence, and the evidence's age;
+ * - with a policy, the appraisal.
  *
- * Never throws for a bad certificate: the verdict and reason say what failed.
+ * It does not check a CA-issued certificate's issuer, nor a hostname.
+ *
+ * Never throws for a bad certificate. The verdict and reason describe what failed instead.
  *
  * @throws only for errors that are not confide's (bugs, a broken crypto adapter).
  */

@@ -143,7 +143,10 @@ function standardExtensions(input: CertificateInput, keyId: Uint8Array): Extensi
   return list
 }
 
-/** A positive 16-byte serial number, as RFC 5280 §4.1.2.2 allows at most 20 bytes. */
+/**
+ * Returns a random positive 16-byte serial number. RFC 5280 §4.1.2.2 allows at most 20 bytes.
+ * The first byte is never zero, so the DER encoding keeps all 16 bytes.
+ */
 function serialNumber(): ArrayBuffer {
   const bytes = randomBytes(16)
   bytes[0] = (bytes[0] ?? 0) & 0x7f || 0x01

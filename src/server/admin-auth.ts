@@ -10,7 +10,7 @@ import { type CryptoKey, errors, type JWTPayload, jwtVerify, type KeyObject } fr
 
 /** The audience (`aud`) an admin token must name. */
 export const ADMIN_AUDIENCE = 'confide-admin'
-/** Longest time from now to an admin token's expiry (`exp`) that is accepted: one hour. */
+/** Maximum time from now to an admin token's expiry (`exp`), in seconds: one hour. */
 export const MAX_ADMIN_TOKEN_LIFETIME_SECONDS = 3600
 /** Clock skew tolerated when checking `exp`, `nbf` and `iat`, in seconds. */
 const CLOCK_TOLERANCE_SECONDS = 30

@@ -11,7 +11,7 @@ import { HttpError } from './problem.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** Who sent an admin request: the subject of its token. Empty on other routes. */
+    /** Subject (`sub`) of the admin token that authorized the request. Empty on other routes. */
     adminActor: string
   }
 }

@@ -1,9 +1,9 @@
 /**
  * `POST /v1/appraise`: verifies evidence and appraises it against a stored policy, or against a
  * policy and reference values given in the request. Nothing is stored, so an admin can try a
- * policy before storing it. A policy or reference values in the request need an admin token: the
- * EAR is signed by the service, so an anonymous caller must not choose what it affirms, and a
- * policy's CEL rules cost whatever time their author makes them cost.
+ * policy before storing it. A policy or reference values in the request need an admin token,
+ * for two reasons. The service signs the EAR, so an anonymous caller must not choose what it
+ * affirms. And a policy's CEL rules can take as much time as their author makes them take.
  *
  * @module
  */

@@ -1,5 +1,5 @@
 /**
- * What the route groups share: the store and its repositories, keys, metrics and the clock.
+ * Services the route groups share: the store and its repositories, keys, metrics and the clock.
  *
  * @module
  */

@@ -14,7 +14,7 @@ import { parsePolicy } from '../appraisal/policy.js'
 import type { KbsBroker } from '../kbs/broker.js'
 import { KbsError } from '../kbs/errors.js'
 import { parseKbsAttestation, parseKbsRequest } from '../kbs/protocol.js'
-import { parseResourcePath, type ResourcePath, resourcePath } from '../kbs/resource-path.js'
+import { parseResourcePath, type ResourcePath, validateResourcePath } from '../kbs/resource-path.js'
 import { bearerToken } from './admin-auth.js'
 import { ADMIN_SECURITY, adminGuard } from './admin-guard.js'
 import type { RouteContext } from './context.js'
@@ -118,7 +118,7 @@ function setSessionCookie(
 }
 
 function pathOf(params: { repository: string; type: string; tag: string }): ResourcePath {
-  return resourcePath({ repository: params.repository, type: params.type, tag: params.tag })
+  return validateResourcePath({ repository: params.repository, type: params.type, tag: params.tag })
 }
 
 function decodePolicy(text: string) {

@@ -12,7 +12,7 @@ import type { KbsVerifyFunction } from '../kbs/broker.js'
 import { kbsTeePlatform, verifyKbsEvidence } from '../kbs/evidence.js'
 import type { ServerMetrics } from './metrics.js'
 
-/** What the broker's verification uses besides the evidence. */
+/** Collateral source, sim keys and metrics of the broker's evidence verification. */
 export interface KbsVerifierOptions {
   /** Obtains the collateral the evidence needs. Absent: evidence is verified without collateral. */
   readonly collateral?: CollateralFetcher

@@ -21,7 +21,7 @@ import { decodePem } from '../core/bytes.js'
 import { ConfigError } from '../core/errors.js'
 import { defaultStoreLocation, isStoreFile } from '../store/location.js'
 
-/** Largest key file read. A PEM key is well under a kilobyte. */
+/** Maximum size of a key file, in bytes. A PEM key is well under a kilobyte. */
 const MAX_KEY_FILE_SIZE = 64 * 1024
 
 /** File names of the default keys in the key folder. */
@@ -48,16 +48,19 @@ export async function readKeyFile(path: string, what: string): Promise<Buffer | 
     throw new ConfigError('ERR_CONFIG_INVALID', `cannot read the ${what} ${path}: ${reason}`)
   }
   if (bytes.length > MAX_KEY_FILE_SIZE)
-    throw new ConfigError('ERR_CONFIG_INVALID', `the ${what} ${path} is larger than a key file`)
+    throw new ConfigError(
+      'ERR_CONFIG_INVALID',
+      `the ${what} ${path} is larger than ${MAX_KEY_FILE_SIZE} bytes, too large for a key file`,
+    )
 
   return bytes
 }
 
 /**
  * Writes `contents` to `path` unless it exists, and returns what `path` then contains. The bytes
- * go to a temporary file that is linked into place; linking fails when `path` exists, so of two
- * processes creating the file at once one wins, the other reads the winner's file, and no reader
- * sees half a file.
+ * go to a temporary file that is then linked into place. Linking fails when `path` exists, so
+ * when two processes create the file at once, one wins and the other reads the winner's file.
+ * No reader sees a partly written file.
  */
 export async function createFileOnce(path: string, contents: string | Buffer): Promise<Buffer> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 })
@@ -163,7 +166,7 @@ export function parseAdminKeys(pem: string, source: string): KeyObject[] {
 }
 
 /**
- * Loads the admin public keys: from `given` (a file), else from `CONFIDE_ADMIN_KEY`, which holds
+ * Loads the admin public keys: from `given` (a file), else from `CONFIDE_ADMIN_KEY`, which contains
  * either PEM text or a file path. Returns an empty list when neither is set.
  *
  * @throws ConfigError `ERR_CONFIG_INVALID` for a missing file or one without Ed25519 keys.

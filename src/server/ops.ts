@@ -15,7 +15,7 @@ import type { EarSigningKey } from '../appraisal/ear.js'
 import { earSignerJwk } from '../appraisal/jwks.js'
 import type { RouteContext } from './context.js'
 
-/** Longest wait for the store to respond to a readiness probe, in milliseconds. */
+/** Maximum wait for the store to respond to a readiness probe, in milliseconds. */
 const READY_TIMEOUT_MS = 2000
 
 const Status = Type.Object({ status: Type.String(), reason: Type.Optional(Type.String()) })

@@ -126,8 +126,8 @@ async function readTls(config: ServeConfig): Promise<{ cert: Buffer; key: Buffer
 }
 
 /**
- * Returns a function that gives the DER SPKI of the local simulated TEE key once it exists. The
- * key is never created here; it is looked up again until found, so a key made by
+ * Returns a function that returns the DER SPKI of the local simulated TEE key once it exists.
+ * The key is never created here. It is looked up on each call until found, so a key made by
  * `confide attest --attester sim` after the start is trusted without a restart.
  */
 function localSimKeys(env: NodeJS.ProcessEnv): () => Promise<readonly Uint8Array[]> {

@@ -90,8 +90,8 @@ function storeMigrations(dialect: StoreDialect): Record<string, Migration> {
 
 /**
  * Brings the schema up to date. Two processes opening a new store at once may both run the same
- * migration. Every statement is idempotent (`IF NOT EXISTS`), so the loser of a race retries:
- * once per migration at most, because on SQLite (where Kysely takes no migration lock) it can
+ * migration. Every statement is idempotent (`IF NOT EXISTS`), so the loser of a race retries.
+ * It retries at most once per migration. On SQLite, where Kysely takes no migration lock, it can
  * lose the race on each migration in turn while the winner is still applying the later ones.
  *
  * @throws ConfigError `ERR_CONFIG_INVALID` when a migration still fails after those retries.

@@ -29,7 +29,7 @@ function openSqlite(location: string): Database.Database {
   try {
     if (isStoreFile(location)) {
       mkdirSync(dirname(location), { recursive: true, mode: 0o700 })
-      // The store holds sealed secrets and the audit log, so a new file is readable by its owner
+      // The store contains sealed secrets and the audit log, so a new file is readable by its owner
       // only. SQLite gives its -wal and -shm files the mode of the database file.
       closeSync(openSync(location, 'a', 0o600))
     }

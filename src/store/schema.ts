@@ -29,7 +29,7 @@ export interface PolicyTable {
   /** The policy as JSON text, as validated when it was stored. */
   document: string
   updated_at: string
-  /** Who stored it: the subject of the admin token. */
+  /** Subject (`sub`) of the admin token that stored it. */
   updated_by: string
 }
 
@@ -41,7 +41,7 @@ export interface ReferenceValueTable {
   /** The reference value as JSON text, normalized. */
   document: string
   created_at: string
-  /** Who added it: the subject of the admin token. */
+  /** Subject (`sub`) of the admin token that added it. */
   created_by: string
 }
 
