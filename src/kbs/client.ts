@@ -20,11 +20,33 @@ export const KBS_CLIENT_PROTOCOL_VERSION = '0.4.0'
 const SESSION_COOKIE = 'kbs-session-id'
 
 /**
- * Maximum response body accepted, in UTF-16 code units. Challenges, tokens and wrapped secrets
- * are far smaller. NOTE: the body is read in full before this check, so it bounds what is
- * parsed, not the memory a hostile KBS can make the client use.
+ * Maximum response body accepted, in bytes. Challenges, tokens and wrapped secrets are far
+ * smaller. Reading stops at the limit, so a hostile KBS cannot make the client buffer more.
  */
 const MAX_BODY_SIZE = 4 * 1024 * 1024
+
+/** Reads a response body as UTF-8 text, or returns undefined once it passes `limit` bytes. */
+async function readBoundedText(
+  response: Awaited<ReturnType<typeof fetch>>,
+  limit: number,
+): Promise<string | undefined> {
+  if (response.body === null) return ''
+  const reader = response.body.getReader()
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    size += value.byteLength
+    if (size > limit) {
+      await reader.cancel()
+      return undefined
+    }
+    chunks.push(value)
+  }
+
+  return new TextDecoder().decode(Buffer.concat(chunks))
+}
 
 /** Maximum length of a problem detail shown in an error message. */
 const MAX_DETAIL_LENGTH = 500
@@ -185,7 +207,7 @@ async function send(
   if (exchange.cookie !== undefined) headers.cookie = exchange.cookie
   else if (exchange.token !== undefined) headers.authorization = `Bearer ${exchange.token}`
   let response: Awaited<ReturnType<typeof fetch>>
-  let text: string
+  let text: string | undefined
   try {
     response = await fetch(url, {
       method: body === undefined ? 'GET' : 'POST',
@@ -194,7 +216,7 @@ async function send(
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       ...(exchange.dispatcher === undefined ? {} : { dispatcher: exchange.dispatcher }),
     })
-    text = await response.text()
+    text = await readBoundedText(response, MAX_BODY_SIZE)
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error)
     const code = systemCode(error)
@@ -205,10 +227,10 @@ async function send(
       { cause: error },
     )
   }
-  if (text.length > MAX_BODY_SIZE) {
+  if (text === undefined) {
     throw new KbsClientError(
       'ERR_HTTP_RESPONSE_INVALID',
-      `KBS ${step} response from ${url} has ${text.length} characters, over the maximum of ${MAX_BODY_SIZE}`,
+      `KBS ${step} response from ${url} is over the maximum of ${MAX_BODY_SIZE} bytes`,
       { step, status: response.status },
     )
   }

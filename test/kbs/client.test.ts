@@ -6,6 +6,7 @@ import assert from 'node:assert/strict'
 import { execFile, execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, statSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
+import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -158,6 +159,34 @@ describe('kbsGetResource', () => {
       attester,
     })
     await assert.rejects(request, failsWith('ERR_HTTP_REQUEST_FAILED'))
+  })
+
+  it('stops reading a response body past its limit', async () => {
+    let written = 0
+    const endless = createServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' })
+      const chunk = Buffer.alloc(64 * 1024, 0x20)
+      const pump = () => {
+        while (written < 64 * 1024 * 1024 && response.write(chunk)) written += chunk.length
+        if (written < 64 * 1024 * 1024) response.once('drain', pump)
+        else response.end()
+      }
+      pump()
+    })
+    await new Promise<void>((resolve) => endless.listen(0, '127.0.0.1', resolve))
+    try {
+      const { port } = endless.address() as AddressInfo
+      const request = kbsGetResource({
+        url: `http://127.0.0.1:${port}`,
+        path: 'default/db/password',
+        attester: createSimAttester(simKey),
+      })
+      await assert.rejects(request, failsWith('ERR_HTTP_RESPONSE_INVALID'))
+      assert.ok(written < 64 * 1024 * 1024, 'the client stopped reading before the end')
+    } finally {
+      endless.closeAllConnections()
+      await new Promise<void>((resolve) => endless.close(() => resolve()))
+    }
   })
 
   it('rejects a path without three segments', async () => {
