@@ -128,7 +128,8 @@ async function readTls(config: ServeConfig): Promise<{ cert: Buffer; key: Buffer
 /**
  * Returns a function that returns the DER SPKI of the local simulated TEE key once it exists.
  * The key is never created here. It is looked up on each call until found, so a key made by
- * `confide attest --attester sim` after the start is trusted without a restart.
+ * `confide attest --attester sim` after the start is trusted without a restart. A key file that
+ * exists but cannot be read is an error, so the request that met it fails with the reason.
  */
 function localSimKeys(env: NodeJS.ProcessEnv): () => Promise<readonly Uint8Array[]> {
   let found: readonly Uint8Array[] = []
@@ -137,8 +138,9 @@ function localSimKeys(env: NodeJS.ProcessEnv): () => Promise<readonly Uint8Array
     if (found.length > 0) return found
     try {
       found = [(await loadSimKey({ env, create: false })).publicKeySpki]
-    } catch {
-      // No key yet, or an unreadable one: sim evidence stays unverified, as without a key.
+    } catch (error) {
+      // No key yet: sim evidence stays unverified until one exists.
+      if (!(error instanceof ConfigError && error.code === 'ERR_CONFIG_KEY_NOT_FOUND')) throw error
     }
     return found
   }

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict'
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtempSync, rmSync, statSync } from 'node:fs'
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -69,6 +69,28 @@ describe('startServer', () => {
       assert.equal(response.status, 200)
       const { result } = (await response.json()) as { result: { verdict: string } }
       assert.equal(result.verdict, 'valid')
+    } finally {
+      await running.close()
+    }
+  })
+
+  it('reports a sim key file it cannot read', async () => {
+    const home = join(folder, 'broken-sim-key')
+    const keyFile = join(folder, 'broken-sim-key.pem')
+    writeFileSync(keyFile, 'not a key')
+    const env = { XDG_DATA_HOME: home, CONFIDE_SIM_KEY: keyFile }
+    const config = { port: 0, offline: true, logger: false, handleSignals: false, env } as const
+    const running = await startServer(config)
+    try {
+      const other = await loadSimKey({ path: join(folder, 'other-sim-key.pem') })
+      const evidence = simEvidence(other, { reportData: new Uint8Array([5]) })
+      const response = await fetch(`${running.url}/v1/verify`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ evidence: Buffer.from(evidence).toString('base64') }),
+      })
+      assert.notEqual(response.status, 200)
+      assert.match(await response.text(), /broken-sim-key\.pem/)
     } finally {
       await running.close()
     }
