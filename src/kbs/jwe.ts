@@ -4,9 +4,23 @@
  * The content key is wrapped with RSA-OAEP-256 for an RSA key, or with ECDH-ES+A256KW for an EC
  * key on P-256, P-384 or P-521.
  *
+ * Trustee's clients check the protected header by serializing it again (kbs-types'
+ * `generate_aad`): `alg`, `enc`, then the other members with object keys sorted, as serde_json
+ * writes a map. jose writes the ephemeral key's members in another order, so for EC keys the JWE
+ * is assembled here from node:crypto's ECDH, SHA-256, AES key wrap and AES-GCM, with the header
+ * in that order. jose still encrypts to RSA keys, whose header has `alg` and `enc` only.
+ *
  * @see Trustee `kbs/src/jwe/mod.rs`; RFC 7516 §7.2.2 (flattened JSON); RFC 7518 §4.3 and §4.6
  * @module
  */
+import {
+  createCipheriv,
+  createHash,
+  createPublicKey,
+  diffieHellman,
+  generateKeyPairSync,
+  randomBytes,
+} from 'node:crypto'
 import { FlattenedEncrypt, importJWK, type JWK } from 'jose'
 import { KbsError } from './errors.js'
 import type { KbsResponse, KbsTeePubkey } from './protocol.js'
@@ -48,6 +62,11 @@ function keyManagement(teePubkey: KbsTeePubkey | JWK): { alg: string; jwk: JWK }
     if (typeof key.n !== 'string' || typeof key.e !== 'string') throw unusable('n or e is missing')
     const bits = modulusBits(key.n)
     if (bits < MIN_RSA_BITS) throw unusable(`RSA modulus has ${bits} bits, below ${MIN_RSA_BITS}`)
+    const exponent = BigInt(`0x${Buffer.from(key.e, 'base64url').toString('hex') || '0'}`)
+    // NIST SP 800-56B §6.2 takes odd public exponents from 65537 to below 2^256. A tiny one, such
+    // as e = 1, would leave the wrapped content key readable without the private key.
+    if (exponent < 65537n || exponent >= 2n ** 256n || exponent % 2n === 0n)
+      throw unusable(`RSA public exponent ${exponent} is not an odd number from 65537 to 2^256`)
     return { alg: 'RSA-OAEP-256', jwk: { kty: 'RSA', n: key.n, e: key.e } }
   }
   if (key.kty === 'EC') {
@@ -91,6 +110,14 @@ export async function sealToTeeKey(
   teePubkey: KbsTeePubkey | JWK,
 ): Promise<KbsResponse> {
   const { alg, jwk } = keyManagement(teePubkey)
+  if (alg === ECDH_ES_A256KW) {
+    try {
+      return sealWithEcdhEs(plaintext, jwk)
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error)
+      throw unusable(reason, error)
+    }
+  }
   let jwe: Awaited<ReturnType<FlattenedEncrypt['encrypt']>>
   try {
     const key = await importJWK(jwk, alg)
@@ -113,13 +140,90 @@ export async function sealToTeeKey(
   }
 }
 
+/** Key management algorithm for EC TEE keys. */
+const ECDH_ES_A256KW = 'ECDH-ES+A256KW'
+
+/** Initial value of AES key wrap (RFC 3394 §2.2.3.1). */
+const AES_KW_IV = Buffer.from('a6a6a6a6a6a6a6a6', 'hex')
+
+/** Returns a 32-bit big-endian length followed by the bytes (RFC 7518 §4.6.2). */
+function lengthPrefixed(bytes: Uint8Array): Buffer {
+  const length = Buffer.alloc(4)
+  length.writeUInt32BE(bytes.length)
+
+  return Buffer.concat([length, bytes])
+}
+
+/**
+ * Derives the 256-bit key-encryption key from the shared secret with the Concat KDF of RFC 7518
+ * §4.6.2 (NIST SP 800-56A §5.8.1): one SHA-256 round, as 256 bits fit in one digest. PartyUInfo
+ * and PartyVInfo are empty, as Trustee sends them.
+ */
+function concatKdf(sharedSecret: Uint8Array): Buffer {
+  const keyBits = Buffer.alloc(4)
+  keyBits.writeUInt32BE(256)
+  const otherInfo = Buffer.concat([
+    lengthPrefixed(new TextEncoder().encode(ECDH_ES_A256KW)),
+    lengthPrefixed(new Uint8Array(0)),
+    lengthPrefixed(new Uint8Array(0)),
+    keyBits,
+  ])
+  const counter = Buffer.from([0, 0, 0, 1])
+
+  return createHash('sha256').update(counter).update(sharedSecret).update(otherInfo).digest()
+}
+
+/** Encrypts to an EC key with ECDH-ES+A256KW and A256GCM, the header members in serde's order. */
+function sealWithEcdhEs(plaintext: Uint8Array, jwk: JWK): KbsResponse {
+  const recipient = createPublicKey({ key: jwk, format: 'jwk' })
+  const curve = recipient.asymmetricKeyDetails?.namedCurve
+  if (curve === undefined) throw new Error('the EC key names no curve')
+  const ephemeral = generateKeyPairSync('ec', { namedCurve: curve })
+  const sharedSecret = diffieHellman({ privateKey: ephemeral.privateKey, publicKey: recipient })
+  const keyEncryptionKey = concatKdf(sharedSecret)
+  const contentKey = randomBytes(32)
+  const wrap = createCipheriv('id-aes256-wrap', keyEncryptionKey, AES_KW_IV)
+  const encryptedKey = Buffer.concat([wrap.update(contentKey), wrap.final()])
+
+  const epk = ephemeral.publicKey.export({ format: 'jwk' })
+  const header = {
+    alg: ECDH_ES_A256KW,
+    enc: KBS_CONTENT_ENCRYPTION,
+    epk: { crv: jwk.crv, kty: 'EC', x: epk.x, y: epk.y },
+  }
+  const encodedHeader = Buffer.from(JSON.stringify(header), 'utf8').toString('base64url')
+  const iv = randomBytes(12)
+  const cipher = createCipheriv('aes-256-gcm', contentKey, iv)
+  cipher.setAAD(Buffer.from(encodedHeader, 'ascii'))
+  const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()])
+  contentKey.fill(0)
+
+  return {
+    protected: encodedHeader,
+    encrypted_key: encryptedKey.toString('base64url'),
+    iv: iv.toString('base64url'),
+    ciphertext: ciphertext.toString('base64url'),
+    tag: cipher.getAuthTag().toString('base64url'),
+  }
+}
+
+/** Returns a JSON value with the keys of every object sorted, as serde_json writes a map. */
+function sortedKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortedKeys)
+  if (typeof value !== 'object' || value === null) return value
+  const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+
+  return Object.fromEntries(entries.map(([key, inner]) => [key, sortedKeys(inner)]))
+}
+
 /**
  * Returns what kbs-types' `generate_aad` returns for a protected header: the ASCII bytes of its
- * base64url encoding (no padding) of the compact JSON, `alg` and `enc` first.
+ * base64url encoding (no padding) of the compact JSON: `alg` and `enc` first, then the other
+ * members with the keys of every object sorted.
  */
 export function protectedHeaderAad(header: { alg: string; enc: string; [name: string]: unknown }) {
   const { alg, enc, ...others } = header
-  const json = JSON.stringify({ alg, enc, ...others })
+  const json = JSON.stringify({ alg, enc, ...(sortedKeys(others) as object) })
 
   return new TextEncoder().encode(Buffer.from(json, 'utf8').toString('base64url'))
 }

@@ -22,6 +22,7 @@ describe('sealToTeeKey', () => {
   for (const [alg, crv] of [
     ['RSA-OAEP-256', undefined],
     ['ECDH-ES+A256KW', 'P-256'],
+    ['ECDH-ES+A256KW', 'P-384'],
     ['ECDH-ES+A256KW', 'P-521'],
   ] as const) {
     it(`encrypts to ${crv ?? 'RSA 2048'} keys`, async () => {
@@ -36,7 +37,27 @@ describe('sealToTeeKey', () => {
       assert.deepEqual(new Uint8Array(opened.plaintext), secret)
       assert.equal(opened.additionalAuthenticatedData, undefined)
     })
+
+    it(`writes a ${crv ?? 'RSA 2048'} header as serde writes it again`, async () => {
+      const { jwk } = await teeKey(alg, crv)
+      const jwe = await sealToTeeKey(secret, jwk as never)
+      const aad = new TextDecoder().decode(protectedHeaderAad(header(jwe.protected) as never))
+      assert.equal(aad, jwe.protected)
+      if (crv !== undefined)
+        assert.deepEqual(Object.keys(header(jwe.protected).epk as object), ['crv', 'kty', 'x', 'y'])
+    })
   }
+
+  it('sorts the other header members as serde_json does', () => {
+    const aad = protectedHeaderAad({
+      alg: 'a',
+      enc: 'e',
+      zeta: 1,
+      epk: { y: 'y', x: 'x', kty: 'EC' },
+    })
+    const json = Buffer.from(new TextDecoder().decode(aad), 'base64url').toString('utf8')
+    assert.equal(json, '{"alg":"a","enc":"e","epk":{"kty":"EC","x":"x","y":"y"},"zeta":1}')
+  })
 
   it('authenticates the protected header as its aad', async () => {
     const { privateKey, jwk } = await teeKey('ECDH-ES+A256KW')
@@ -64,6 +85,16 @@ describe('sealToTeeKey', () => {
     await assert.rejects(sealToTeeKey(secret, { ...short, alg: 'RSA-OAEP-256' } as never), {
       code: 'ERR_KBS_ATTESTATION',
     })
+  })
+
+  it('rejects RSA keys with a small or even exponent', async () => {
+    const { jwk } = await teeKey('RSA-OAEP-256')
+    for (const e of ['AQ', 'Aw', 'AQAA', 'AQAC']) {
+      await assert.rejects(sealToTeeKey(secret, { ...jwk, e } as never), {
+        code: 'ERR_KBS_ATTESTATION',
+        message: /public exponent/,
+      })
+    }
   })
 
   it('rejects keys of other types and curves', async () => {
