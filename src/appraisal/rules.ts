@@ -33,10 +33,71 @@ const MISSING_DATA = /^(field not found|no such key|index -?\d+ out of bounds)/
 
 const environment = celEnv()
 
-/** Parses and plans an expression, returning a syntax error as `error` instead of throwing it. */
+/** Maximum length of a rule, in characters. Long hex constants fit. */
+export const MAX_RULE_LENGTH = 8192
+
+/**
+ * Maximum number of items in a list a rule spells out. With the nesting limit below it bounds the
+ * work one rule can ask for, since @bufbuild/cel has no evaluation cost limit of its own.
+ */
+export const MAX_LIST_ITEMS = 256
+
+/**
+ * Maximum nesting of comprehensions (`all`, `exists`, `exists_one`, `map`, `filter`). Each level
+ * multiplies the work by the length of a list: six levels over a list of 20 items ran for
+ * seconds, while two levels over the longest list a rule can spell out take 65,536 steps.
+ */
+export const MAX_COMPREHENSION_DEPTH = 2
+
+/** The shape of a parsed expression that the limits read. */
+interface Shape {
+  /** Deepest nesting of comprehensions. */
+  readonly depth: number
+  /** Most items in one list literal. */
+  readonly listItems: number
+}
+
+/** Returns the nesting of comprehensions and the longest list literal of a parsed expression. */
+function shapeOf(node: unknown): Shape {
+  if (typeof node !== 'object' || node === null) return { depth: 0, listItems: 0 }
+  let depth = 0
+  let listItems = 0
+  for (const [key, value] of Object.entries(node)) {
+    if (key === '$typeName') continue
+    if (key === 'elements' && Array.isArray(value)) listItems = Math.max(listItems, value.length)
+    const children = Array.isArray(value) ? value : [value]
+    for (const child of children) {
+      const shape = shapeOf(child)
+      depth = Math.max(depth, shape.depth)
+      listItems = Math.max(listItems, shape.listItems)
+    }
+  }
+  const kind = (node as { exprKind?: { case?: string } }).exprKind?.case
+
+  return { depth: kind === 'comprehensionExpr' ? depth + 1 : depth, listItems }
+}
+
+/**
+ * Parses and plans an expression, returning a syntax error, or a rule over the length or nesting
+ * limit, as `error` instead of throwing it.
+ */
 export function compileRule(expression: string): CompiledRule {
+  if (expression.length > MAX_RULE_LENGTH)
+    return {
+      error: `the rule has ${expression.length} characters, over the maximum of ${MAX_RULE_LENGTH}`,
+    }
   try {
-    const evaluate = plan(environment, parse(expression))
+    const parsed = parse(expression)
+    const { depth, listItems } = shapeOf(parsed.expr)
+    if (depth > MAX_COMPREHENSION_DEPTH)
+      return {
+        error: `the rule nests ${depth} comprehensions (all, exists, map, filter), over the maximum of ${MAX_COMPREHENSION_DEPTH}`,
+      }
+    if (listItems > MAX_LIST_ITEMS)
+      return {
+        error: `the rule spells out a list of ${listItems} items, over the maximum of ${MAX_LIST_ITEMS}`,
+      }
+    const evaluate = plan(environment, parsed)
     return { run: (bindings) => evaluate(bindings as unknown as Record<string, CelInput>) }
   } catch (error) {
     return { error: error instanceof Error ? error.message : String(error) }

@@ -187,14 +187,15 @@ export const POLICY_SCHEMA: JsonSchema = {
     },
     rules: {
       type: 'array',
-      description: 'CEL expressions that must evaluate to true. Absent: none.',
+      description: 'CEL expressions that must evaluate to true, at most 64. Absent: none.',
+      maxItems: 64,
       items: {
         type: 'object',
         required: ['name', 'expression'],
         additionalProperties: false,
         properties: {
           name: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,100}$' },
-          expression: { type: 'string', minLength: 1, maxLength: 10000 },
+          expression: { type: 'string', minLength: 1, maxLength: 8192 },
           description: { type: 'string', maxLength: 1000 },
           trustClaim: {
             enum: [...TRUST_CLAIMS],
