@@ -179,7 +179,7 @@ export function parseOutputDocument(bytes: Uint8Array): OutputDocument {
   if (!ISO_TIME.test(issuedAt) || Number.isNaN(Date.parse(issuedAt)))
     throw malformed(STRUCTURE, 'issuedAt is not an ISO-8601 UTC time', 'issuedAt')
 
-  return {
+  const document: OutputDocument = {
     version,
     workload: parseWorkload(objectField(object, 'workload')),
     result: parseResult(objectField(object, 'result')),
@@ -187,4 +187,10 @@ export function parseOutputDocument(bytes: Uint8Array): OutputDocument {
     code: parseCode(objectField(object, 'code')),
     issuedAt,
   }
+  // The signature covers these exact bytes. Only the canonical form is read, so two JSON parsers
+  // can never see different documents (duplicate members, escapes, number spellings).
+  if (!Buffer.from(encodeOutputDocument(document)).equals(bytes))
+    throw malformed(STRUCTURE, 'the document is not in its canonical form (RFC 8785)')
+
+  return document
 }

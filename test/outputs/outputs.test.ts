@@ -358,6 +358,24 @@ describe('createOutput', () => {
     assert.deepEqual(encodeOutputDocument(document), run.bundle.document)
     assert.equal(document.issuedAt, MADE_AT.toISOString())
   })
+
+  it('rejects a document that is not canonical', async () => {
+    const run = await pooledRun()
+    const text = new TextDecoder().decode(run.bundle.document)
+    const variants = [
+      `${text}\n`,
+      `\ufeff${text}`,
+      text.replace('"version"', '"\\u0076ersion"'),
+      text.replace('{', '{"result":{"json":999},'),
+      JSON.stringify(JSON.parse(text), null, 1),
+    ]
+    for (const variant of variants) {
+      assert.throws(
+        () => parseOutputDocument(encoder.encode(variant)),
+        (error) => isConfideError(error, 'ERR_PARSE_MALFORMED'),
+      )
+    }
+  })
 })
 
 describe('workloadReportData', () => {
