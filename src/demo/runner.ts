@@ -39,6 +39,9 @@ export type DemoStepName = (typeof DEMO_STEPS)[number]
 /** Exit code of a failed step is this plus its number, so 11 to 17 name steps 1 to 7. */
 export const DEMO_EXIT_BASE = 10
 
+/** Exit code of a run interrupted with Ctrl-C: 128 + SIGINT, as shells report it. */
+export const DEMO_EXIT_INTERRUPTED = 130
+
 /** Options of `runDemo`. */
 export interface DemoOptions {
   /** Port of the service; 0 picks a free one. Default: 0. */
@@ -77,7 +80,10 @@ export interface DemoStepEvent {
 
 /** The outcome of the demo. */
 export interface DemoResult {
-  /** 0 when every step did what it should; else `DEMO_EXIT_BASE` plus the failed step. */
+  /**
+   * 0 when every step did what it should, `DEMO_EXIT_INTERRUPTED` when interrupted, else
+   * `DEMO_EXIT_BASE` plus the failed step.
+   */
   readonly exitCode: number
   readonly steps: readonly DemoStepEvent[]
   /** The step that failed, if any. */
@@ -179,7 +185,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
 
   const failed = steps.find((event) => !event.ok)
   let exitCode = 0
-  if (failed !== undefined) exitCode = DEMO_EXIT_BASE + failed.step
+  // An interrupted run exits as a shell reports SIGINT, so it is not taken for a failed step.
+  if (options.signal?.aborted === true) exitCode = DEMO_EXIT_INTERRUPTED
+  else if (failed !== undefined) exitCode = DEMO_EXIT_BASE + failed.step
   else if (cleanupFailures.length > 0) exitCode = DEMO_EXIT_BASE + DEMO_STEPS.length
 
   return {

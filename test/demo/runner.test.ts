@@ -165,7 +165,8 @@ describe('runDemo', () => {
         if (event.step === 2) controller.abort()
       },
     })
-    assert.equal(result.exitCode, 13)
+    assert.equal(result.exitCode, 130)
+    assert.equal(result.failed?.step, 3)
     assert.equal(result.failed?.summary, 'interrupted')
     assert.deepEqual(readdirSync(parent), [])
     assert.equal(await portClosed(servicePort(result.steps)), true)
