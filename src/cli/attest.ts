@@ -43,6 +43,12 @@ export async function runAttest(
   output: AttestOutput,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
+  // An empty value is most often an unset shell variable, and would bind nothing.
+  if (flags.reportData.trim() === '' || /^0x$/i.test(flags.reportData))
+    throw new ConfigError(
+      'ERR_CONFIG_INVALID',
+      '--report-data is empty: give 1 to 64 bytes of hex (pad with 00 to bind zeros on purpose)',
+    )
   const reportData = fromHex(flags.reportData, '--report-data')
   const kind = flags.attester ?? (env.CONFIDE_ATTESTER === '' ? undefined : env.CONFIDE_ATTESTER)
   const options = {

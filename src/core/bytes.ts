@@ -31,7 +31,7 @@ export function fromHex(text: string, what = 'hex value'): Uint8Array {
   if (!HEX_PATTERN.test(digits)) {
     throw new ConfigError(
       'ERR_CONFIG_INVALID',
-      `${what} is not hex: use pairs of digits 0-9 and a-f, with no spaces`,
+      `${what} is not hex: use pairs of digits 0-9 and a-f, with no spaces and an optional 0x`,
     )
   }
   const out = new Uint8Array(digits.length / 2)

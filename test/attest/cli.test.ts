@@ -71,4 +71,15 @@ describe('confide attest', () => {
     assert.equal(run.code, 2)
     assert.match(run.stderr, /ERR_CONFIG_INVALID/)
   })
+
+  it('exits 2 for empty report data', () => {
+    const root = scratchRoot()
+    const env = { CONFIDE_SIM_KEY: join(root, 'sim-key.pem') }
+    for (const value of ['', '0x', ' ']) {
+      const args = ['attest', '--report-data', value, '--out', '-', '--attester', 'sim']
+      const run = runCli(args, env)
+      assert.equal(run.code, 2, JSON.stringify(value))
+      assert.match(run.stderr, /--report-data is empty/)
+    }
+  })
 })
