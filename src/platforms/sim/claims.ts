@@ -5,7 +5,7 @@
  */
 import { toHex } from '../../core/bytes.js'
 import type { Claims } from '../../core/types.js'
-import type { SimBody } from './format.js'
+import { type SimBody, simBodyJson } from './format.js'
 
 /**
  * Builds the claims of simulated evidence: `measurement` is MRTD, and `raw` contains every body
@@ -17,19 +17,6 @@ export function simClaims(body: SimBody): Claims {
     measurement: toHex(body.mrTd),
     reportData: toHex(body.reportData),
     debug: body.debug,
-    raw: {
-      simulated: true,
-      issuedAt: body.issuedAt,
-      keyId: body.keyId,
-      mrTd: toHex(body.mrTd),
-      mrConfigId: toHex(body.mrConfigId),
-      mrOwner: toHex(body.mrOwner),
-      mrOwnerConfig: toHex(body.mrOwnerConfig),
-      rtmr: body.rtmr.map(toHex),
-      reportData: toHex(body.reportData),
-      tdAttributes: toHex(body.tdAttributes),
-      xfam: toHex(body.xfam),
-      debug: body.debug,
-    },
+    raw: { simulated: true, ...simBodyJson(body) },
   }
 }

@@ -235,9 +235,24 @@ export function sniffSimEvidence(bytes: Uint8Array): boolean {
   return FORMAT_MEMBER.test(new TextDecoder().decode(bytes))
 }
 
-/** Encodes the body as the JSON text that is signed, members in the documented order. */
-export function encodeSimBody(body: SimBody): Uint8Array {
-  const text = JSON.stringify({
+/** The body as JSON members in the documented order, bytes as lower-case hex. */
+export interface SimBodyJson {
+  readonly issuedAt: string
+  readonly keyId: string
+  readonly mrTd: string
+  readonly mrConfigId: string
+  readonly mrOwner: string
+  readonly mrOwnerConfig: string
+  readonly rtmr: readonly string[]
+  readonly reportData: string
+  readonly tdAttributes: string
+  readonly xfam: string
+  readonly debug: boolean
+}
+
+/** Returns the body's JSON members in the documented order, bytes as lower-case hex. */
+export function simBodyJson(body: SimBody): SimBodyJson {
+  return {
     issuedAt: body.issuedAt,
     keyId: body.keyId,
     mrTd: toHex(body.mrTd),
@@ -249,9 +264,12 @@ export function encodeSimBody(body: SimBody): Uint8Array {
     tdAttributes: toHex(body.tdAttributes),
     xfam: toHex(body.xfam),
     debug: body.debug,
-  })
+  }
+}
 
-  return new TextEncoder().encode(text)
+/** Encodes the body as the JSON text that is signed, members in the documented order. */
+export function encodeSimBody(body: SimBody): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(simBodyJson(body)))
 }
 
 /** Encodes the envelope around signed body bytes. */
