@@ -5,24 +5,15 @@
  *
  * @module
  */
-import {
-  createPrivateKey,
-  createPublicKey,
-  generateKeyPairSync,
-  type KeyObject,
-  randomBytes,
-} from 'node:crypto'
-import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises'
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto'
 import { dirname, join } from 'node:path'
 import { calculateJwkThumbprint } from 'jose'
 import type { EarSigningKey } from '../appraisal/ear.js'
 import { earSignerJwk } from '../appraisal/jwks.js'
 import { decodePem } from '../core/bytes.js'
 import { ConfigError } from '../core/errors.js'
+import { createFileOnce, readKeyFile } from '../crypto/key-file.js'
 import { defaultStoreLocation, isStoreFile } from '../store/location.js'
-
-/** Maximum size of a key file, in bytes. A PEM key is well under a kilobyte. */
-const MAX_KEY_FILE_SIZE = 64 * 1024
 
 /** File names of the default keys in the key folder. */
 export const SIGNING_KEY_FILE = 'ear-signing-key.pem'
@@ -31,51 +22,6 @@ export const MASTER_KEY_FILE = 'master-key'
 /** Returns the folder of the default keys: the store file's folder, else the default store's. */
 export function keyFolder(store: string, env: NodeJS.ProcessEnv = process.env): string {
   return dirname(isStoreFile(store) ? store : defaultStoreLocation(env))
-}
-
-function isErrno(error: unknown, code: string): boolean {
-  return error instanceof Error && (error as NodeJS.ErrnoException).code === code
-}
-
-/** Reads a key file; returns undefined when it does not exist. */
-export async function readKeyFile(path: string, what: string): Promise<Buffer | undefined> {
-  let bytes: Buffer
-  try {
-    bytes = await readFile(path)
-  } catch (error) {
-    if (isErrno(error, 'ENOENT')) return undefined
-    const reason = (error as NodeJS.ErrnoException).code ?? String(error)
-    throw new ConfigError('ERR_CONFIG_INVALID', `cannot read the ${what} ${path}: ${reason}`)
-  }
-  if (bytes.length > MAX_KEY_FILE_SIZE)
-    throw new ConfigError(
-      'ERR_CONFIG_INVALID',
-      `the ${what} ${path} is larger than ${MAX_KEY_FILE_SIZE} bytes, too large for a key file`,
-    )
-
-  return bytes
-}
-
-/**
- * Writes `contents` to `path` unless it exists, and returns what `path` then contains. The bytes
- * go to a temporary file that is then linked into place. Linking fails when `path` exists, so
- * when two processes create the file at once, one wins and the other reads the winner's file.
- * No reader sees a partly written file.
- */
-export async function createFileOnce(path: string, contents: string | Buffer): Promise<Buffer> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 })
-  const temporary = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`
-  await writeFile(temporary, contents, { mode: 0o600, flag: 'wx' })
-  try {
-    await link(temporary, path)
-  } catch (error) {
-    if (!isErrno(error, 'EEXIST')) throw error
-    return readFile(path)
-  } finally {
-    await unlink(temporary)
-  }
-
-  return Buffer.from(contents)
 }
 
 /** An EAR signing key with where it lives. */

@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { openCollateralSession } from '../collateral/session.js'
 import { ConfigError } from '../core/errors.js'
+import { createFileOnce } from '../crypto/key-file.js'
 import { KbsBroker } from '../kbs/broker.js'
 import { generateMasterKey, MASTER_KEY_ENV, ResourceSealer } from '../kbs/envelope.js'
 import { loadSimKey } from '../platforms/sim/dev-key.js'
@@ -20,13 +21,7 @@ import { buildServer } from './app.js'
 import { SERVICE_VERIFIER } from './context.js'
 import { DEFAULT_HOST, DEFAULT_PORT } from './defaults.js'
 import { createKbsVerifier } from './kbs-verify.js'
-import {
-  createFileOnce,
-  keyFolder,
-  loadAdminKeys,
-  loadSigningKey,
-  MASTER_KEY_FILE,
-} from './key-files.js'
+import { keyFolder, loadAdminKeys, loadSigningKey, MASTER_KEY_FILE } from './key-files.js'
 import type { LoggerOptions } from './logging.js'
 import { createServerMetrics } from './metrics.js'
 

@@ -10,12 +10,11 @@ import {
   createPublicKey,
   generateKeyPairSync,
   type KeyObject,
-  randomBytes,
 } from 'node:crypto'
-import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
-import { dirname, isAbsolute, join } from 'node:path'
+import { isAbsolute, join } from 'node:path'
 import { ConfigError } from '../../core/errors.js'
+import { createFileOnce, readKeyFile } from '../../crypto/key-file.js'
 
 /** The simulated TEE's signing key and where it is kept. */
 export interface SimKey {
@@ -38,9 +37,6 @@ export interface LoadSimKeyOptions {
   readonly create?: boolean
 }
 
-/** Largest key file read. An Ed25519 PKCS#8 PEM is 119 bytes. */
-const MAX_KEY_FILE_SIZE = 64 * 1024
-
 /**
  * Returns the default key file: `$XDG_DATA_HOME/confide/sim-key.pem`, or
  * `~/.local/share/confide/sim-key.pem` when XDG_DATA_HOME is unset or not an absolute path.
@@ -52,10 +48,6 @@ export function simKeyLocation(env: NodeJS.ProcessEnv = process.env): string {
   return join(base, 'confide', 'sim-key.pem')
 }
 
-function isErrno(error: unknown, code: string): boolean {
-  return error instanceof Error && (error as NodeJS.ErrnoException).code === code
-}
-
 function simKeyFrom(privateKey: KeyObject, path: string): SimKey {
   const publicKeySpki = new Uint8Array(
     createPublicKey(privateKey).export({ type: 'spki', format: 'der' }),
@@ -65,18 +57,16 @@ function simKeyFrom(privateKey: KeyObject, path: string): SimKey {
   return { privateKey, publicKeySpki, keyId, path }
 }
 
-/** Reads a key file; returns undefined when it does not exist. */
+/** Reads the key file; returns undefined when it does not exist. */
 async function readKey(path: string): Promise<SimKey | undefined> {
-  let pem: Buffer
-  try {
-    pem = await readFile(path)
-  } catch (error) {
-    if (isErrno(error, 'ENOENT')) return undefined
-    throw new ConfigError('ERR_CONFIG_INVALID', `cannot read the sim key ${path}`, { cause: error })
-  }
-  if (pem.length > MAX_KEY_FILE_SIZE) {
-    throw new ConfigError('ERR_CONFIG_INVALID', `the sim key ${path} is not a PEM private key`)
-  }
+  const pem = await readKeyFile(path, 'sim key')
+  if (pem === undefined) return undefined
+
+  return simKeyFromPem(pem, path)
+}
+
+/** Decodes a PEM Ed25519 private key. */
+function simKeyFromPem(pem: Buffer, path: string): SimKey {
   let privateKey: KeyObject
   try {
     privateKey = createPrivateKey({ key: pem, format: 'pem' })
@@ -93,28 +83,14 @@ async function readKey(path: string): Promise<SimKey | undefined> {
 }
 
 /**
- * Writes a new key to a temporary file beside `path`, then links it into place. Linking fails
- * when `path` exists, so of two processes creating the key at once, one key wins and the other
- * process reads it, and no reader ever sees half a file.
+ * Creates the key file unless it exists. Of two processes creating the key at once, one key wins
+ * and the other process reads it (`createFileOnce`).
  */
 async function createKey(path: string): Promise<SimKey> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 })
   const { privateKey } = generateKeyPairSync('ed25519')
-  const pem = privateKey.export({ type: 'pkcs8', format: 'pem' })
-  const temporary = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`
-  await writeFile(temporary, pem, { mode: 0o600, flag: 'wx' })
-  try {
-    await link(temporary, path)
-  } catch (error) {
-    if (!isErrno(error, 'EEXIST')) throw error
-    const winner = await readKey(path)
-    if (winner !== undefined) return winner
-    throw error
-  } finally {
-    await unlink(temporary)
-  }
+  const pem = await createFileOnce(path, privateKey.export({ type: 'pkcs8', format: 'pem' }))
 
-  return simKeyFrom(privateKey, path)
+  return simKeyFromPem(pem, path)
 }
 
 /**
