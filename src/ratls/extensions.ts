@@ -222,12 +222,19 @@ export function decodeTcgEvidence(value: Uint8Array): {
  * Reads every evidence extension of a certificate, in the order a verifier prefers them: TCG
  * DICE first, then Gramine's, then the Intel SGX SDK's.
  *
- * @throws ParseError when an evidence extension is present but malformed.
+ * @throws ParseError `ERR_PARSE_MALFORMED` when an evidence extension is present but malformed,
+ *   or when an evidence OID appears more than once: RFC 5280 section 4.2 allows one instance of
+ *   each extension in a certificate.
  */
 export function findRatlsEvidence(certificate: Certificate): RatlsEvidence[] {
   const found: RatlsEvidence[] = []
   for (const [oid, encoding] of EVIDENCE_OIDS) {
-    const extension = certificate.extensions.find((e) => e.extnID === oid)
+    const matches = certificate.extensions.filter((e) => e.extnID === oid)
+    if (matches.length > 1) {
+      const message = `the certificate has ${matches.length} extensions with OID ${oid}, but RFC 5280 allows one instance of each extension`
+      throw malformed('Extensions', message)
+    }
+    const [extension] = matches
     if (extension === undefined) continue
     const value = new Uint8Array(extension.extnValue.buffer)
     const critical = extension.critical === true
@@ -246,7 +253,7 @@ export function findRatlsEvidence(certificate: Certificate): RatlsEvidence[] {
  *
  * @throws ParseError `ERR_PARSE_CERTIFICATE` for bytes that are not a certificate,
  *   `ERR_PARSE_UNKNOWN_FORMAT` when no extension carries evidence, `ERR_PARSE_MALFORMED` for a
- *   malformed evidence extension.
+ *   malformed or repeated evidence extension.
  */
 export function readRatlsCertificate(der: Uint8Array): RatlsEvidence {
   const [first] = findRatlsEvidence(parseCertificate(der))

@@ -19,7 +19,12 @@ import { type Certificate, parseCertificate } from '../pki/certificate.js'
 import { type VerifyEvidenceOptions, verifyEvidence } from '../verify.js'
 import { gramineReportData, tcgReportData } from './binding.js'
 import type { RatlsCache } from './cache.js'
-import { findRatlsEvidence, RATLS_EVIDENCE_OIDS, type RatlsEvidence } from './extensions.js'
+import {
+  findRatlsEvidence,
+  RATLS_EVIDENCE_OIDS,
+  type RatlsEvidence,
+  type TcgClaims,
+} from './extensions.js'
 
 /** Default maximum evidence age: one day. */
 export const DEFAULT_MAX_EVIDENCE_AGE_SECONDS = 86_400
@@ -60,15 +65,21 @@ export interface RatlsVerdict {
   readonly reason: string
   /** The code of the first failed check. */
   readonly code?: ErrorCode
-  /** Every step, in order: certificate-validity, certificate-signature, extension, evidence, pubkey-hash, key-binding, evidence-age, appraisal. */
+  /**
+   * Every step, in order: certificate-validity, certificate-signature, extension, then for the
+   * preferred evidence extension evidence, pubkey-hash, key-binding, evidence-age, appraisal.
+   * Each further evidence extension repeats these steps under names that end in its label, such
+   * as `evidence:gramine` and `key-binding:intel-sgx-sdk` (the label is the OID when an earlier
+   * extension has the same encoding).
+   */
   readonly checks: readonly Check[]
-  /** The extension the evidence came from. */
+  /** The preferred evidence extension. The others show only in `checks`. */
   readonly extension?: Omit<RatlsEvidence, 'evidence'>
-  /** The evidence verification, when it ran. */
+  /** The verification of the preferred extension's evidence, when it ran. */
   readonly evidence?: VerificationResult
-  /** The appraisal, when a policy was given and the evidence was verified. */
+  /** The appraisal of the preferred extension's evidence, when a policy was given and it was verified. */
   readonly appraisal?: AppraisalResult
-  /** Whether the evidence verification came from the cache. */
+  /** Whether the verification of the preferred extension's evidence came from the cache. */
   readonly cached: boolean
   /** The certificate's subject and its key's SHA-256 (hex), when it could be decoded. */
   readonly subject?: string
@@ -77,6 +88,43 @@ export interface RatlsVerdict {
 }
 
 let defaultCrypto: CryptoPort | undefined
+
+/** The outcome of verifying the evidence of one extension. */
+interface EvidenceOutcome {
+  readonly result?: VerificationResult
+  readonly error?: ConfideError
+  readonly cached: boolean
+}
+
+/** Inputs shared by the checks of every evidence extension. */
+interface ExtensionContext {
+  readonly checks: CheckList
+  readonly certificate: Certificate
+  readonly options: VerifyRatlsOptions
+  readonly at: Date
+  readonly crypto: CryptoPort
+  /** The certificate's TCG DICE claims, which the Intel SGX SDK's raw quote binds. */
+  readonly tcgClaims?: TcgClaims
+  /** Evidence verified in this call, by SHA-256 (hex), so a quote under two OIDs runs once. */
+  readonly verified: Map<string, EvidenceOutcome>
+}
+
+/** Names a check of the extension with `label`; the preferred extension's checks have no label. */
+function checkName(base: string, label: string | undefined): string {
+  return label === undefined ? base : `${base}:${label}`
+}
+
+/**
+ * Returns the label of `found[index]`'s checks: none for the first, else the encoding, or the OID
+ * when an earlier extension has the same encoding (Gramine's written and intended OIDs).
+ */
+function labelOf(found: readonly RatlsEvidence[], index: number): string | undefined {
+  const extension = found[index]
+  if (index === 0 || extension === undefined) return undefined
+  const repeated = found.slice(0, index).some((e) => e.encoding === extension.encoding)
+
+  return repeated ? extension.oid : extension.encoding
+}
 
 function certificateValidity(checks: CheckList, certificate: Certificate, at: Date): void {
   const window = `${certificate.notBefore.toISOString()} to ${certificate.notAfter.toISOString()}`
@@ -110,7 +158,8 @@ async function selfSignature(
   else checks.fail(name, 'ERR_VERIFY_SIGNATURE', 'the self-signature does not verify')
 }
 
-function findEvidence(checks: CheckList, certificate: Certificate): RatlsEvidence | undefined {
+/** Returns every evidence extension, the preferred first; empty after a failed check. */
+function findEvidence(checks: CheckList, certificate: Certificate): RatlsEvidence[] {
   const name = 'extension'
   let found: RatlsEvidence[]
   try {
@@ -118,47 +167,51 @@ function findEvidence(checks: CheckList, certificate: Certificate): RatlsEvidenc
   } catch (error) {
     if (!(error instanceof ParseError)) throw error
     checks.fail(name, error.code, `the evidence extension is malformed: ${error.message}`)
-    return undefined
+    return []
   }
   const [first, ...others] = found
   if (first === undefined) {
     const present = certificate.extensions.map((e) => e.extnID).join(', ') || 'none'
     const detail = `no evidence extension under ${RATLS_EVIDENCE_OIDS.join(', ')}; the certificate's extensions are ${present}`
     checks.fail(name, 'ERR_VERIFY_NO_EVIDENCE', detail)
-    return undefined
+    return []
   }
   const critical = first.critical ? 'critical' : 'non-critical'
   const also = others.length === 0 ? '' : `; also present: ${others.map((e) => e.oid).join(', ')}`
   checks.pass(name, `${first.encoding} evidence under ${first.oid} (${critical})${also}`)
 
-  return first
+  return found
 }
 
 async function runEvidence(
   evidence: Uint8Array,
-  options: VerifyRatlsOptions,
-  at: Date,
-  crypto: CryptoPort,
-): Promise<{ result?: VerificationResult; error?: ConfideError; cached: boolean }> {
+  context: ExtensionContext,
+): Promise<EvidenceOutcome> {
+  const { options, at, crypto, verified } = context
   const digest = toHex(await crypto.digest('SHA-256', evidence))
+  const earlier = verified.get(digest)
+  if (earlier !== undefined) return earlier
+  let outcome: EvidenceOutcome
   const hit = options.cache?.get(digest, at)
-  if (hit !== undefined) return { result: hit, cached: true }
-  try {
-    const result = await verifyEvidence(evidence, { ...options.verify, at })
-    options.cache?.set(digest, at, result)
-    return { result, cached: false }
-  } catch (error) {
-    if (error instanceof ConfideError) return { error, cached: false }
-    throw error
+  if (hit !== undefined) outcome = { result: hit, cached: true }
+  else {
+    try {
+      const result = await verifyEvidence(evidence, { ...options.verify, at })
+      options.cache?.set(digest, at, result)
+      outcome = { result, cached: false }
+    } catch (error) {
+      if (!(error instanceof ConfideError)) throw error
+      outcome = { error, cached: false }
+    }
   }
+  verified.set(digest, outcome)
+
+  return outcome
 }
 
-function evidenceCheck(
-  checks: CheckList,
-  result: VerificationResult | undefined,
-  error: ConfideError | undefined,
-): void {
-  const name = 'evidence'
+function evidenceCheck(checks: CheckList, outcome: EvidenceOutcome, label?: string): void {
+  const { result, error } = outcome
+  const name = checkName('evidence', label)
   if (error !== undefined) {
     if (error instanceof CollateralError)
       checks.skip(name, `the evidence could not be judged: ${error.message}`)
@@ -184,30 +237,34 @@ function evidenceCheck(
 }
 
 async function pubkeyHashCheck(
-  checks: CheckList,
+  context: ExtensionContext,
   found: RatlsEvidence,
-  spki: Uint8Array,
-  crypto: CryptoPort,
+  label?: string,
 ): Promise<void> {
   if (found.claims === undefined) return
+  const name = checkName('pubkey-hash', label)
   const { algorithm, digest } = found.claims.pubkeyHash
-  const actual = await crypto.digest(algorithm, spki)
+  const actual = await context.crypto.digest(algorithm, context.certificate.spki)
   if (bytesEqual(actual, digest)) {
-    checks.pass('pubkey-hash', `the pubkey-hash claim is the ${algorithm} of the certificate's key`)
+    context.checks.pass(name, `the pubkey-hash claim is the ${algorithm} of the certificate's key`)
   } else {
     const detail = `the pubkey-hash claim ${toHex(digest)} is not the ${algorithm} of the certificate's key (${toHex(actual)})`
-    checks.fail('pubkey-hash', 'ERR_VERIFY_BINDING', detail)
+    context.checks.fail(name, 'ERR_VERIFY_BINDING', detail)
   }
 }
 
+/**
+ * Checks that the evidence's report data binds the certificate's key. The Intel SGX SDK's raw
+ * quote binds the certificate's TCG DICE claims, whose pubkey-hash check names the key.
+ */
 async function keyBinding(
-  checks: CheckList,
+  context: ExtensionContext,
   found: RatlsEvidence,
   claims: Claims | undefined,
-  spki: Uint8Array,
-  crypto: CryptoPort,
+  label?: string,
 ): Promise<void> {
-  const name = 'key-binding'
+  const { checks, crypto } = context
+  const name = checkName('key-binding', label)
   if (claims === undefined) {
     checks.skip(name, 'the evidence could not be read, so its report data is unknown')
     return
@@ -219,11 +276,15 @@ async function keyBinding(
   const reportData = fromHex(claims.reportData, 'report data')
   let expected: Uint8Array
   let rule: string
+  const sdkClaims = found.encoding === 'intel-sgx-sdk' ? context.tcgClaims : undefined
   if (found.claims !== undefined) {
     expected = await tcgReportData(crypto, found.claims.bytes, reportData.length)
     rule = 'SHA-256 of the claims'
+  } else if (sdkClaims !== undefined) {
+    expected = await tcgReportData(crypto, sdkClaims.bytes, reportData.length)
+    rule = "SHA-256 of the certificate's TCG DICE claims"
   } else if (found.encoding === 'gramine') {
-    expected = await gramineReportData(crypto, spki, reportData.length)
+    expected = await gramineReportData(crypto, context.certificate.spki, reportData.length)
     rule = "SHA-256 of the certificate's key"
   } else {
     const detail =
@@ -253,8 +314,9 @@ function evidenceAge(
   claims: Claims | undefined,
   options: VerifyRatlsOptions,
   at: Date,
+  label?: string,
 ): void {
-  const name = 'evidence-age'
+  const name = checkName('evidence-age', label)
   const explicit = options.maxEvidenceAgeSeconds !== undefined
   const maxSeconds = options.maxEvidenceAgeSeconds ?? DEFAULT_MAX_EVIDENCE_AGE_SECONDS
   const created = claims === undefined ? undefined : evidenceCreatedAt(claims)
@@ -277,10 +339,11 @@ function appraisalCheck(
   result: VerificationResult | undefined,
   options: VerifyRatlsOptions,
   at: Date,
+  label?: string,
 ): AppraisalResult | undefined {
   const policy = options.policy
   if (policy === undefined) return undefined
-  const name = 'appraisal'
+  const name = checkName('appraisal', label)
   if (result === undefined) {
     checks.skip(name, `not appraised under ${policy.id}: the evidence could not be verified`)
     return undefined
@@ -298,6 +361,23 @@ function appraisalCheck(
   }
 
   return appraisal
+}
+
+/** Runs the checks of one evidence extension; `label` names those of every one but the first. */
+async function verifyExtension(
+  context: ExtensionContext,
+  found: RatlsEvidence,
+  label: string | undefined,
+): Promise<{ evidence: EvidenceOutcome; appraisal: AppraisalResult | undefined }> {
+  const { checks, options, at } = context
+  const evidence = await runEvidence(found.evidence, context)
+  evidenceCheck(checks, evidence, label)
+  await pubkeyHashCheck(context, found, label)
+  await keyBinding(context, found, evidence.result?.claims, label)
+  evidenceAge(checks, evidence.result?.claims, options, at, label)
+  const appraisal = appraisalCheck(checks, evidence.result, options, at, label)
+
+  return { evidence, appraisal }
 }
 
 function reasonOf(
@@ -325,10 +405,11 @@ function reasonOf(
  * Verifies an RA-TLS certificate (DER) at `options.at`, else `options.verify.at`, else now.
  * It checks:
  * - the certificate's validity period, and its self-signature when self-issued;
- * - the evidence extension and the evidence itself (`verifyEvidence`, cached by evidence digest
- *   when a cache is given);
- * - the binding of the certificate's key into the evidence, and the evidence's age;
- * - with a policy, the appraisal.
+ * - that no evidence extension appears twice;
+ * - for every evidence extension, the preferred one first: the evidence itself (`verifyEvidence`,
+ *   cached by evidence digest when a cache is given), the binding of the certificate's key into
+ *   it, its age and, with a policy, its appraisal. The certificate is accepted only when every
+ *   extension passes, so a second extension cannot carry evidence the policy would reject.
  *
  * It does not check a CA-issued certificate's issuer, nor a hostname.
  *
@@ -351,33 +432,43 @@ export async function verifyRatlsCertificate(
     if (!(error instanceof ParseError)) throw error
     checks.fail('certificate', error.code, error.message)
   }
-  let found: RatlsEvidence | undefined
-  let evidence: { result?: VerificationResult; error?: ConfideError; cached: boolean } = {
-    cached: false,
-  }
-  let appraisal: AppraisalResult | undefined
+  let found: RatlsEvidence[] = []
   if (certificate !== undefined) {
     certificateValidity(checks, certificate, at)
     await selfSignature(checks, certificate, crypto)
     found = findEvidence(checks, certificate)
   }
-  if (certificate !== undefined && found !== undefined) {
-    evidence = await runEvidence(found.evidence, options, at, crypto)
-    evidenceCheck(checks, evidence.result, evidence.error)
-    await pubkeyHashCheck(checks, found, certificate.spki, crypto)
-    await keyBinding(checks, found, evidence.result?.claims, certificate.spki, crypto)
-    evidenceAge(checks, evidence.result?.claims, options, at)
-    appraisal = appraisalCheck(checks, evidence.result, options, at)
+  let evidence: EvidenceOutcome = { cached: false }
+  let appraisal: AppraisalResult | undefined
+  if (certificate !== undefined && found.length > 0) {
+    const tcgClaims = found.find((e) => e.claims !== undefined)?.claims
+    const context: ExtensionContext = {
+      checks,
+      certificate,
+      options,
+      at,
+      crypto,
+      verified: new Map(),
+      ...(tcgClaims === undefined ? {} : { tcgClaims }),
+    }
+    for (const [index, extension] of found.entries()) {
+      const outcome = await verifyExtension(context, extension, labelOf(found, index))
+      if (index === 0) {
+        evidence = outcome.evidence
+        appraisal = outcome.appraisal
+      }
+    }
   }
   const verdict = checks.verdict()
-  const { evidence: _bytes, ...extension } = found ?? { evidence: undefined }
+  const [first] = found
+  const { evidence: _bytes, ...extension } = first ?? { evidence: undefined }
 
   return {
     verdict,
     accepted: verdict === 'valid',
     ...reasonOf(checks.checks, verdict),
     checks: checks.checks,
-    ...(found === undefined ? {} : { extension: extension as Omit<RatlsEvidence, 'evidence'> }),
+    ...(first === undefined ? {} : { extension: extension as Omit<RatlsEvidence, 'evidence'> }),
     ...(evidence.result === undefined ? {} : { evidence: evidence.result }),
     ...(appraisal === undefined ? {} : { appraisal }),
     cached: evidence.cached,

@@ -189,6 +189,25 @@ describe('decodeTcgEvidence', () => {
   })
 })
 
+describe('findRatlsEvidence', () => {
+  it('rejects an evidence OID that appears twice', () => {
+    const key = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+    const quote = { oid: GRAMINE_QUOTE_OID, value: new Uint8Array(16) }
+    const der = buildCertificate({
+      publicKey: key.publicKey,
+      selfKey: key.privateKey,
+      commonName: 'repeated',
+      notBefore: new Date('2026-01-01T00:00:00Z'),
+      notAfter: new Date('2026-01-02T00:00:00Z'),
+      extensions: [quote, quote],
+    })
+    assert.throws(
+      () => findRatlsEvidence(parseCertificate(der)),
+      (e) => isConfideError(e, 'ERR_PARSE_MALFORMED') && e.message.includes(GRAMINE_QUOTE_OID),
+    )
+  })
+})
+
 describe('readRatlsCertificate', () => {
   it('rejects a certificate without an evidence extension', () => {
     const key = generateKeyPairSync('ec', { namedCurve: 'P-256' })

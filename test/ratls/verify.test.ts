@@ -2,13 +2,21 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
-import { decodePem, encodePem } from '../../src/core/bytes.js'
+import type { Policy } from '../../src/appraisal/policy.js'
+import { decodePem, encodePem, toHex } from '../../src/core/bytes.js'
 import { parseCertificate } from '../../src/pki/certificate.js'
 import { RatlsCache } from '../../src/ratls/cache.js'
 import { createRatlsCertificate } from '../../src/ratls/certificate.js'
-import { encodeTcgClaims, encodeTcgEvidence } from '../../src/ratls/extensions.js'
+import {
+  encodeTcgClaims,
+  encodeTcgEvidence,
+  GRAMINE_QUOTE_OID,
+  GRAMINE_QUOTE_OID_INTENDED,
+  INTEL_SGX_SDK_QUOTE_OID,
+  TCG_DICE_TAGGED_EVIDENCE_OID,
+} from '../../src/ratls/extensions.js'
 import { type RatlsVerdict, verifyRatlsCertificate } from '../../src/ratls/verify.js'
-import { buildCertificate } from '../../src/ratls/x509-builder.js'
+import { buildCertificate, type ExtensionInput } from '../../src/ratls/x509-builder.js'
 import { bundleFromDir, corpusRoot } from '../helpers/corpus.js'
 import {
   firstDer,
@@ -25,6 +33,22 @@ function status(verdict: RatlsVerdict, name: string): string | undefined {
 
 function evidenceStatus(verdict: RatlsVerdict, name: string): string | undefined {
   return verdict.evidence?.checks.find((c) => c.name === name)?.status
+}
+
+/** The label of the checks of each raw-quote extension in the interop certificates. */
+const INTEROP_LABELS: Readonly<Record<string, string>> = {
+  [GRAMINE_QUOTE_OID]: 'gramine',
+  [INTEL_SGX_SDK_QUOTE_OID]: 'intel-sgx-sdk',
+}
+
+/** Returns the raw-quote extensions an interop expect.json lists and whether each binds the key. */
+function interopRawQuotes(expect: object): { oid: string; bindingHolds: boolean }[] {
+  const { extensions } = expect as {
+    readonly extensions: readonly { oid: string; report_data_binding_holds: boolean }[]
+  }
+  return extensions
+    .filter((e) => e.oid !== TCG_DICE_TAGGED_EVIDENCE_OID)
+    .map((e) => ({ oid: e.oid, bindingHolds: e.report_data_binding_holds }))
 }
 
 describe('verifyRatlsCertificate on interop certificates', () => {
@@ -44,6 +68,12 @@ describe('verifyRatlsCertificate on interop certificates', () => {
       assert.equal(status(verdict, 'pubkey-hash'), 'pass')
       assert.equal(status(verdict, 'key-binding'), 'pass')
       assert.equal(verdict.spkiSha256, expect.spki_sha256)
+      for (const { oid, bindingHolds } of interopRawQuotes(expect)) {
+        const label = INTEROP_LABELS[oid]
+        assert.ok(label, oid)
+        assert.equal(status(verdict, `evidence:${label}`), 'skipped')
+        assert.equal(status(verdict, `key-binding:${label}`), bindingHolds ? 'pass' : 'fail')
+      }
       // No collateral: the TCB status cannot be judged, so the verdict stays indeterminate.
       assert.equal(status(verdict, 'evidence'), 'skipped')
       assert.equal(verdict.verdict, 'indeterminate')
@@ -65,6 +95,7 @@ describe('verifyRatlsCertificate on interop certificates', () => {
     const { der, expect } = interopCertificate('ccc-gramine')
     const verdict = await verifyRatlsCertificate(der, { at: new Date(expect.verification_time) })
     assert.equal(status(verdict, 'evidence'), 'fail')
+    assert.equal(status(verdict, 'evidence:gramine'), 'fail')
     assert.equal(verdict.code, 'ERR_VERIFY_DEBUG')
   })
 })
@@ -247,3 +278,174 @@ async function wrongClaimsCertificate(
     extensions: [{ oid: '2.23.133.5.4.9', value: encodeTcgEvidence(evidence, claims) }],
   })
 }
+
+const MEASUREMENT_A = new Uint8Array(48).fill(0xaa)
+const MEASUREMENT_B = new Uint8Array(48).fill(0xbb)
+
+/** Allows sim evidence whose launch measurement is MEASUREMENT_A, and no other. */
+const POLICY_A: Policy = {
+  id: 'test:sim-measurement-a',
+  allowSimulated: true,
+  referenceValues: {
+    require: ['measurement'],
+    values: [
+      {
+        platform: 'sim',
+        claim: 'measurement',
+        values: [toHex(MEASUREMENT_A)],
+        provenance: { source: 'test' },
+      },
+    ],
+  },
+}
+
+/** One raw-quote extension of `severalExtensionCertificate`. */
+interface RawQuoteInput {
+  readonly oid: string
+  /** The launch measurement. Absent: the extension carries the TCG extension's evidence bytes. */
+  readonly mrTd?: Uint8Array
+  /** Report data the quote binds. Default: what the OID's encoding binds for the certificate. */
+  readonly reportData?: Uint8Array
+}
+
+/**
+ * Builds a self-signed certificate with a TCG DICE extension of sim evidence measuring
+ * `tcgMrTd`, followed by raw-quote extensions of sim evidence. Without `reportData`, a Gramine
+ * quote binds the SHA-256 of the key and an Intel SGX SDK quote binds the TCG claims, as the two
+ * projects write them.
+ */
+async function severalExtensionCertificate(
+  key: Awaited<ReturnType<typeof newSimKey>>,
+  tcgMrTd: Uint8Array,
+  rawQuotes: readonly RawQuoteInput[],
+  options: { repeatTcg?: boolean } = {},
+): Promise<Uint8Array> {
+  const { createHash, generateKeyPairSync } = await import('node:crypto')
+  const { simEvidence } = await import('../../src/platforms/sim/attester.js')
+  const sha256 = (bytes: Uint8Array) => new Uint8Array(createHash('sha256').update(bytes).digest())
+  const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+  const spki = new Uint8Array(pair.publicKey.export({ type: 'spki', format: 'der' }))
+  const claims = encodeTcgClaims({ pubkeyHash: { algorithmId: 1, digest: sha256(spki) } })
+  const tcgEvidence = simEvidence(key, { reportData: sha256(claims), mrTd: tcgMrTd })
+  const tcg = { oid: TCG_DICE_TAGGED_EVIDENCE_OID, value: encodeTcgEvidence(tcgEvidence, claims) }
+  const extensions: ExtensionInput[] = options.repeatTcg === true ? [tcg, tcg] : [tcg]
+  for (const { oid, mrTd, reportData } of rawQuotes) {
+    const bound = oid === INTEL_SGX_SDK_QUOTE_OID ? sha256(claims) : sha256(spki)
+    const evidence =
+      mrTd === undefined ? tcgEvidence : simEvidence(key, { reportData: reportData ?? bound, mrTd })
+    extensions.push({ oid, value: evidence })
+  }
+  const now = Date.now()
+  return buildCertificate({
+    publicKey: pair.publicKey,
+    selfKey: pair.privateKey,
+    commonName: 'several extensions',
+    notBefore: new Date(now - 60_000),
+    notAfter: new Date(now + 86_400_000),
+    extensions,
+  })
+}
+
+describe('verifyRatlsCertificate with several evidence extensions', () => {
+  it('rejects a Gramine quote of another measurement', async () => {
+    const key = await newSimKey()
+    const der = await severalExtensionCertificate(key, MEASUREMENT_A, [
+      { oid: GRAMINE_QUOTE_OID, mrTd: MEASUREMENT_B },
+    ])
+    const verdict = await verifyRatlsCertificate(der, simOptions(key, { policy: POLICY_A }))
+    assert.equal(status(verdict, 'appraisal'), 'pass')
+    assert.equal(status(verdict, 'key-binding:gramine'), 'pass')
+    assert.equal(status(verdict, 'appraisal:gramine'), 'fail')
+    assert.equal(verdict.code, 'ERR_VERIFY_POLICY')
+    assert.match(verdict.reason, /^appraisal:gramine: /)
+    assert.equal(verdict.accepted, false)
+  })
+
+  it('accepts a Gramine quote of the same measurement', async () => {
+    const key = await newSimKey()
+    const der = await severalExtensionCertificate(key, MEASUREMENT_A, [
+      { oid: GRAMINE_QUOTE_OID, mrTd: MEASUREMENT_A },
+    ])
+    const verdict = await verifyRatlsCertificate(der, simOptions(key, { policy: POLICY_A }))
+    assert.equal(verdict.verdict, 'valid', verdict.reason)
+    assert.equal(verdict.extension?.encoding, 'tcg-dice')
+    assert.deepEqual(
+      verdict.checks.map((c) => c.name),
+      [
+        'certificate-validity',
+        'certificate-signature',
+        'extension',
+        'evidence',
+        'pubkey-hash',
+        'key-binding',
+        'evidence-age',
+        'appraisal',
+        'evidence:gramine',
+        'key-binding:gramine',
+        'evidence-age:gramine',
+        'appraisal:gramine',
+      ],
+    )
+  })
+
+  it('accepts the same quote under the Intel SGX SDK OID', async () => {
+    const key = await newSimKey()
+    const der = await severalExtensionCertificate(key, MEASUREMENT_A, [
+      { oid: INTEL_SGX_SDK_QUOTE_OID },
+    ])
+    const verdict = await verifyRatlsCertificate(der, simOptions(key, { policy: POLICY_A }))
+    assert.equal(verdict.verdict, 'valid', verdict.reason)
+    assert.equal(status(verdict, 'key-binding:intel-sgx-sdk'), 'pass')
+    assert.equal(status(verdict, 'appraisal:intel-sgx-sdk'), 'pass')
+  })
+
+  it('rejects a repeated TCG extension', async () => {
+    const key = await newSimKey()
+    const der = await severalExtensionCertificate(key, MEASUREMENT_A, [], { repeatTcg: true })
+    const verdict = await verifyRatlsCertificate(der, simOptions(key, { policy: POLICY_A }))
+    assert.equal(status(verdict, 'extension'), 'fail')
+    assert.equal(verdict.code, 'ERR_PARSE_MALFORMED')
+    assert.match(verdict.reason, /^extension: .*2 extensions with OID 2\.23\.133\.5\.4\.9/)
+    assert.equal(status(verdict, 'evidence'), undefined)
+    assert.equal(verdict.accepted, false)
+  })
+
+  for (const oid of [GRAMINE_QUOTE_OID, INTEL_SGX_SDK_QUOTE_OID]) {
+    const label = INTEROP_LABELS[oid] ?? oid
+    it(`rejects a ${label} quote that binds another key`, async () => {
+      const key = await newSimKey()
+      const der = await severalExtensionCertificate(key, MEASUREMENT_A, [
+        { oid, mrTd: MEASUREMENT_A, reportData: new Uint8Array(32).fill(1) },
+      ])
+      const verdict = await verifyRatlsCertificate(der, simOptions(key, { policy: POLICY_A }))
+      assert.equal(status(verdict, 'key-binding'), 'pass')
+      assert.equal(status(verdict, `evidence:${label}`), 'pass')
+      assert.equal(status(verdict, `key-binding:${label}`), 'fail')
+      assert.equal(verdict.code, 'ERR_VERIFY_BINDING')
+      assert.equal(verdict.accepted, false)
+    })
+  }
+
+  it("labels Gramine's intended OID by its OID after the written one", async () => {
+    const key = await newSimKey()
+    const der = await severalExtensionCertificate(key, MEASUREMENT_A, [
+      { oid: GRAMINE_QUOTE_OID, mrTd: MEASUREMENT_A },
+      { oid: GRAMINE_QUOTE_OID_INTENDED, mrTd: MEASUREMENT_B },
+    ])
+    const verdict = await verifyRatlsCertificate(der, simOptions(key, { policy: POLICY_A }))
+    assert.equal(status(verdict, 'appraisal:gramine'), 'pass')
+    assert.equal(status(verdict, `appraisal:${GRAMINE_QUOTE_OID_INTENDED}`), 'fail')
+    assert.equal(verdict.accepted, false)
+  })
+
+  it('verifies a quote under two OIDs once', async () => {
+    const key = await newSimKey()
+    const der = await severalExtensionCertificate(key, MEASUREMENT_A, [
+      { oid: INTEL_SGX_SDK_QUOTE_OID },
+    ])
+    const cache = new RatlsCache()
+    const verdict = await verifyRatlsCertificate(der, simOptions(key, { policy: POLICY_A, cache }))
+    assert.equal(verdict.verdict, 'valid', verdict.reason)
+    assert.equal(cache.size, 1)
+  })
+})
