@@ -37,11 +37,7 @@ export interface Certificate {
   readonly spki: Uint8Array
   /** Whether basicConstraints marks the certificate as a CA. */
   readonly isCa: boolean
-  /**
-   * The extensions, decoded on first read.
-   *
-   * @throws ParseError `ERR_PARSE_CERTIFICATE` on that read when they are malformed.
-   */
+  /** The extensions, in certificate order. */
   readonly extensions: readonly Extension[]
 }
 
