@@ -140,13 +140,36 @@ export function digestSync(algorithm: DigestAlgorithm, data: Uint8Array): Uint8A
   return new Uint8Array(createHash(NODE_HASH[algorithm]).update(data).digest())
 }
 
-/** Creates the node:crypto adapter. */
+/**
+ * Most public keys one adapter keeps imported, by their SPKI bytes. Decoding an SPKI costs about
+ * as much as verifying an ECDSA signature on Node 20, and the same keys (a platform's signing key,
+ * a peer's certificate key) come back again and again.
+ */
+const IMPORTED_KEYS_KEPT = 256
+
+/** Returns a function that imports SPKIs and keeps the latest ones, oldest dropped first. */
+function cachedSpkiImport(): (spki: Uint8Array) => PublicKey {
+  const imported = new Map<string, PublicKey>()
+
+  return (spki) => {
+    const id = Buffer.from(spki).toString('base64')
+    const kept = imported.get(id)
+    if (kept !== undefined) return kept
+    const key = importSpkiSync(spki)
+    if (imported.size >= IMPORTED_KEYS_KEPT) imported.delete(imported.keys().next().value as string)
+    imported.set(id, key)
+    return key
+  }
+}
+
+/** Creates the node:crypto adapter. It keeps up to `IMPORTED_KEYS_KEPT` imported public keys. */
 export function createNodeCrypto(): CryptoPort {
+  const importSpki = cachedSpkiImport()
   return {
     name: 'node',
     digest: async (algorithm, data) => digestSync(algorithm, data),
     randomBytes: (length) => new Uint8Array(nodeRandomBytes(length)),
-    importSpki: async (spki) => importSpkiSync(spki),
+    importSpki: async (spki) => importSpki(spki),
     importRawEcPoint,
     verify: async (algorithm, key, signature, data) => verifySync(algorithm, key, signature, data),
   }

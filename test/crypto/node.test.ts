@@ -54,3 +54,30 @@ describe('createNodeCrypto importRawEcPoint', () => {
     await assert.rejects(crypto.importRawEcPoint(new Uint8Array(63), 'P-256'))
   })
 })
+
+describe('importSpki', () => {
+  const spkiOf = () =>
+    new Uint8Array(generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'der' }))
+
+  it('returns the kept key for the same bytes', async () => {
+    const adapter = createNodeCrypto()
+    const spki = spkiOf()
+    const first = await adapter.importSpki(spki)
+    assert.equal(await adapter.importSpki(spki.slice()), first)
+  })
+
+  it('drops the oldest key past 256', async () => {
+    const adapter = createNodeCrypto()
+    const oldest = spkiOf()
+    const first = await adapter.importSpki(oldest)
+    for (let i = 0; i < 256; i++) await adapter.importSpki(spkiOf())
+    assert.notEqual(await adapter.importSpki(oldest), first)
+  })
+
+  it('keeps no key that failed to import', async () => {
+    const adapter = createNodeCrypto()
+    const bad = new Uint8Array([0x30, 0x03, 0x02, 0x01, 0x00])
+    await assert.rejects(adapter.importSpki(bad))
+    await assert.rejects(adapter.importSpki(bad))
+  })
+})
