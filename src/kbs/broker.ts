@@ -49,6 +49,7 @@ import {
   findSession,
   findSessionByToken,
   insertSession,
+  sessionKey,
 } from './sessions.js'
 import { signKbsToken, tokenDigest, tokenVerificationKey, verifyKbsToken } from './token.js'
 
@@ -190,7 +191,7 @@ export class KbsBroker {
     const sessionId = randomBytes(32).toString('base64url')
     const expiresAt = addSeconds(now, this.#options.sessionTtlSeconds ?? KBS_SESSION_TTL_SECONDS)
     await insertSession(this.#db, {
-      id: sessionId,
+      id: sessionKey(sessionId),
       tee: request.tee,
       version: request.version,
       clientAddress: client.address,
@@ -219,14 +220,15 @@ export class KbsBroker {
     client?: KbsClient,
   ): Promise<KbsAttestationToken> {
     const now = this.#now()
-    const consumed = await consumeNonce(this.#db, sessionId, now)
+    const key = sessionKey(sessionId)
+    const consumed = await consumeNonce(this.#db, key, now)
     const base: AuditEntry = {
       at: now,
       action: 'attest',
       decision: 'deny',
       reason: '',
       ...(client === undefined ? {} : { clientAddress: client.address }),
-      sessionId,
+      sessionId: key,
     }
     if (typeof consumed === 'string')
       throw await this.#auditDenial(base, 'ERR_KBS_ATTESTATION', consumed)
@@ -351,7 +353,9 @@ export class KbsBroker {
       decision: 'deny',
       reason: '',
       clientAddress: client.address,
-      ...(credential.sessionId === undefined ? {} : { sessionId: credential.sessionId }),
+      ...(credential.sessionId === undefined
+        ? {}
+        : { sessionId: sessionKey(credential.sessionId) }),
       // The path is not validated yet, so the audit record keeps at most 400 characters of it.
       resource: `${path.repository}/${path.type}/${path.tag}`.slice(0, 400),
     }
@@ -423,7 +427,7 @@ export class KbsBroker {
     const fromToken =
       credential.token === undefined ? undefined : await this.#tokenSession(credential.token, now)
     if (credential.sessionId === undefined) return fromToken!
-    const session = await findSession(this.#db, credential.sessionId)
+    const session = await findSession(this.#db, sessionKey(credential.sessionId))
     if (session === undefined) throw unauthorized('the session is unknown')
     if (fromToken !== undefined && fromToken.id !== session.id)
       throw unauthorized('the bearer token was issued for another session', 'TokenVerifierError')

@@ -1,14 +1,23 @@
 /**
  * KBS sessions in the store: created by `auth`, their nonce consumed once by `attest`, then
- * bound to a TEE key, a verification result and a token.
+ * bound to a TEE key, a verification result and a token. A session is stored under the SHA-256
+ * of its ID (`sessionKey`), as tokens are, so the store and the audit log never hold a cookie
+ * value that would open the session.
  *
  * @module
  */
+import { createHash } from 'node:crypto'
 import type { Kysely } from 'kysely'
 import type { KbsSessionTable, StoreDatabase } from '../store/schema.js'
 
+/** Returns the key a session is stored under: the hex SHA-256 of its ID, the cookie value. */
+export function sessionKey(sessionId: string): string {
+  return createHash('sha256').update(sessionId, 'utf8').digest('hex')
+}
+
 /** A new session, as `auth` writes it. */
 export interface NewSession {
+  /** The session's key (`sessionKey` of its ID). */
   readonly id: string
   readonly tee: string
   readonly version: string

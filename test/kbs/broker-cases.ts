@@ -17,6 +17,7 @@ import { generateMasterKey, ResourceSealer } from '../../src/kbs/envelope.js'
 import { verifyKbsEvidence } from '../../src/kbs/evidence.js'
 import type { KbsAttestation, KbsResponse, KbsTeePubkey } from '../../src/kbs/protocol.js'
 import { runtimeDataDigest } from '../../src/kbs/runtime-data.js'
+import { sessionKey } from '../../src/kbs/sessions.js'
 import { simEvidence } from '../../src/platforms/sim/attester.js'
 import { loadSimKey, type SimKey } from '../../src/platforms/sim/dev-key.js'
 import type { Store } from '../../src/store/open.js'
@@ -196,7 +197,7 @@ export function describeKbsBroker(name: string, engine: BrokerEngine): void {
         assert.equal(record.action, 'resource')
         assert.equal(record.decision, 'allow')
         assert.equal(record.clientAddress, client.address)
-        assert.equal(record.sessionId, sessionId)
+        assert.equal(record.sessionId, sessionKey(sessionId))
         assert.equal(record.tee, 'sim')
         assert.equal(record.resource, 'default/key/payroll')
         assert.equal(record.evidenceSha256, attest.evidenceSha256)
@@ -323,9 +324,9 @@ export function describeKbsBroker(name: string, engine: BrokerEngine): void {
 
         const rows = await context.store.db.selectFrom('kbs_session').select('id').execute()
         const ids = rows.map((row) => row.id)
-        assert.ok(!ids.includes(old), 'the expired session is gone')
-        assert.ok(!ids.includes(recent), 'the second expired session is gone')
-        assert.ok(ids.includes(current))
+        assert.ok(!ids.includes(sessionKey(old)), 'the expired session is gone')
+        assert.ok(!ids.includes(sessionKey(recent)), 'the second expired session is gone')
+        assert.ok(ids.includes(sessionKey(current)))
       }))
 
     it('refuses a weak TEE key at attestation', () =>
@@ -507,6 +508,17 @@ export function describeKbsBroker(name: string, engine: BrokerEngine): void {
             () => context.broker.resource(credential, path, client),
             'ERR_KBS_UNAUTHORIZED',
           )
+      }))
+
+    it('stores sessions under a digest, never the cookie value', () =>
+      withBroker(async (context) => {
+        const { sessionId } = await challenge(context.broker)
+        const rows = await context.store.db.selectFrom('kbs_session').select('id').execute()
+        assert.deepEqual(
+          rows.map((row) => row.id),
+          [sessionKey(sessionId)],
+        )
+        assert.notEqual(sessionKey(sessionId), sessionId)
       }))
 
     it('never stores the plaintext', () =>

@@ -20,6 +20,7 @@ import { verifyKbsEvidence } from '../../src/kbs/evidence.js'
 import { parseKbsAttestation, parseKbsRequest } from '../../src/kbs/protocol.js'
 import { parseResourcePath } from '../../src/kbs/resource-path.js'
 import { runtimeDataDigest } from '../../src/kbs/runtime-data.js'
+import { sessionKey } from '../../src/kbs/sessions.js'
 import { simEvidence } from '../../src/platforms/sim/attester.js'
 import { loadSimKey, type SimKey } from '../../src/platforms/sim/dev-key.js'
 import { mintAdminToken } from '../../src/server/admin-token.js'
@@ -375,7 +376,7 @@ describe('replicas sharing one PostgreSQL store', { skip, timeout: 120_000 }, ()
     const rejections = bodies.filter((_, index) => statuses[index] === 401) as { detail: string }[]
     for (const rejection of rejections) assert.equal(rejection.detail, 'nonce used')
 
-    const sessionId = sessionIdOf(cookie)
+    const sessionId = sessionKey(sessionIdOf(cookie))
     const fromA = await readAudit(a, adminToken, 'action=attest&limit=1000')
     const fromB = await readAudit(b, adminToken, 'action=attest&limit=1000')
     const records = fromA.filter((record) => record.sessionId === sessionId)
