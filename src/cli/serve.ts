@@ -4,6 +4,7 @@
  * @module
  */
 import type { Command } from 'commander'
+import { readBoundedFile } from '../collateral/read-file.js'
 import { ConfigError } from '../core/errors.js'
 import {
   DEFAULT_BODY_LIMIT,
@@ -12,6 +13,7 @@ import {
   DEFAULT_RATE_LIMIT,
 } from '../server/defaults.js'
 import { EXIT } from './exit-codes.js'
+import { sortTrustFile, type TrustInputs } from './trust.js'
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal']
 
@@ -28,6 +30,30 @@ interface ServeFlags {
   readonly bodyLimit: string
   readonly rateLimit: string
   readonly logLevel: string
+  readonly trustKey?: readonly string[]
+}
+
+/** Largest key file read. */
+const MAX_KEY_FILE_SIZE = 64 * 1024
+
+/**
+ * Reads `--trust-key` files as public keys. A certificate is rejected: the service keeps the
+ * vendor roots pinned, since a root given here would replace them for every platform.
+ */
+async function readTrustedKeys(paths: readonly string[]): Promise<Uint8Array[]> {
+  const keys: Uint8Array[] = []
+  for (const path of paths) {
+    const trust: TrustInputs = { anchors: [], keys: [] }
+    sortTrustFile(path, await readBoundedFile(path, '--trust-key file', MAX_KEY_FILE_SIZE), trust)
+    if (trust.anchors.length > 0)
+      throw new ConfigError(
+        'ERR_CONFIG_INVALID',
+        `--trust-key ${path} contains a certificate; give the public key only (the service keeps the vendor roots pinned)`,
+      )
+    keys.push(...trust.keys)
+  }
+
+  return keys
 }
 
 function integer(text: string, flag: string, minimum: number, maximum: number): number {
@@ -82,6 +108,11 @@ export function registerServe(program: Command, setExitCode: (code: number) => v
       'requests per minute per client address on /v1/verify, /v1/appraise, /kbs/v0/auth and /kbs/v0/attest',
       String(DEFAULT_RATE_LIMIT.max),
     )
+    .option(
+      '--trust-key <file>',
+      'public key trusted directly for TPM and Arm CCA evidence only (an attestation key, a platform key), PEM or DER; repeatable. Vendor roots stay pinned',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
     .option('--log-level <level>', 'trace, debug, info, warn, error or fatal', 'info')
     .action(async (flags: ServeFlags) => {
       if (!LOG_LEVELS.includes(flags.logLevel))
@@ -89,6 +120,7 @@ export function registerServe(program: Command, setExitCode: (code: number) => v
           'ERR_CONFIG_INVALID',
           `--log-level ${flags.logLevel} is not one of ${LOG_LEVELS.join(', ')}`,
         )
+      const trustedKeys = await readTrustedKeys(flags.trustKey ?? [])
       // Loaded here, so that other commands do not load Fastify and the broker.
       const { startServer } = await import('../server/start.js')
       const running = await startServer({
@@ -107,6 +139,7 @@ export function registerServe(program: Command, setExitCode: (code: number) => v
         ...(flags.masterKeyFile === undefined ? {} : { masterKeyFile: flags.masterKeyFile }),
         ...(flags.signingKey === undefined ? {} : { signingKey: flags.signingKey }),
         ...(flags.offline === true ? { offline: true } : {}),
+        ...(trustedKeys.length > 0 ? { trustedKeys } : {}),
       })
       running.app.log.info({ url: running.url, docs: `${running.url}/docs` }, 'listening')
       await running.closed

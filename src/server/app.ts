@@ -51,6 +51,12 @@ export interface ServerOptions {
    */
   readonly trustedSimKeys?: readonly Uint8Array[] | (() => Promise<readonly Uint8Array[]>)
   /**
+   * Public keys trusted directly for TPM and Arm CCA evidence only (attestation keys, platform
+   * keys), as DER SPKI or TPM2B_PUBLIC. Absent: that evidence is at best indeterminate, unless
+   * its key comes with a certificate chain.
+   */
+  readonly trustedKeys?: readonly Uint8Array[]
+  /**
    * Obtains collateral the evidence needs and the request lacks, through the store's cache.
    * Absent: verification uses only the collateral in the request.
    */
@@ -150,6 +156,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     signer: options.signer,
     adminKeys: options.adminKeys,
     trustedSimKeys: simKeySource(options.trustedSimKeys),
+    trustedKeys: options.trustedKeys ?? [],
     metrics: options.metrics ?? createServerMetrics(),
     now: options.now ?? (() => new Date()),
     ...(options.collateral === undefined ? {} : { collateral: options.collateral }),

@@ -21,6 +21,8 @@ export interface RouteContext {
   readonly adminKeys: readonly AdminKey[]
   /** Returns the DER SPKIs trusted for `sim` evidence only. */
   readonly trustedSimKeys: () => Promise<readonly Uint8Array[]>
+  /** Keys trusted for TPM and Arm CCA evidence only (`KEY_TRUSTING_PLATFORMS`). */
+  readonly trustedKeys: readonly Uint8Array[]
   readonly metrics: ServerMetrics
   readonly now: () => Date
   readonly collateral?: CollateralFetcher

@@ -11,6 +11,7 @@ import type { VerifyOptions } from '../core/platform.js'
 import type { KbsVerifyFunction } from '../kbs/broker.js'
 import { kbsTeePlatform, verifyKbsEvidence } from '../kbs/evidence.js'
 import type { ServerMetrics } from './metrics.js'
+import { trustedKeysFor } from './trusted-keys.js'
 
 /** Collateral source, sim keys and metrics of the broker's evidence verification. */
 export interface KbsVerifierOptions {
@@ -18,6 +19,8 @@ export interface KbsVerifierOptions {
   readonly collateral?: CollateralFetcher
   /** Returns the DER SPKIs trusted for `sim` evidence. Absent: none. */
   readonly trustedSimKeys?: () => Promise<readonly Uint8Array[]>
+  /** Keys trusted for TPM and Arm CCA evidence (`KEY_TRUSTING_PLATFORMS`). Absent: none. */
+  readonly trustedKeys?: readonly Uint8Array[]
   /** Counts verifications and collateral items. Absent: nothing is counted. */
   readonly metrics?: ServerMetrics
 }
@@ -40,9 +43,11 @@ export function createKbsVerifier(options: KbsVerifierOptions): KbsVerifyFunctio
         options.metrics?.collateralItems.inc({ origin: outcome.origin })
       given = { ...given, collateral: fetched.bundle }
     }
-    // The local sim key is trusted for sim evidence only, never as a TPM or CCA key.
-    const simKeys = tee === 'sim' ? ((await options.trustedSimKeys?.()) ?? []) : []
-    if (simKeys.length > 0) given = { ...given, trustedKeys: simKeys }
+    const keys = await trustedKeysFor(platform, {
+      sim: options.trustedSimKeys ?? (async () => []),
+      platform: options.trustedKeys ?? [],
+    })
+    if (keys.length > 0) given = { ...given, trustedKeys: keys }
     const result = await verifyKbsEvidence(evidence, tee, given)
     options.metrics?.verifications.inc({ platform: result.platform, verdict: result.verdict })
 

@@ -50,6 +50,11 @@ export interface ServeConfig {
   readonly logger?: boolean | LoggerOptions
   /** Environment read for defaults. Default: the process's. */
   readonly env?: NodeJS.ProcessEnv
+  /**
+   * Public keys trusted directly for TPM and Arm CCA evidence only, as DER SPKI or TPM2B_PUBLIC.
+   * Default: none.
+   */
+  readonly trustedKeys?: readonly Uint8Array[]
   /** Shut down on SIGTERM and SIGINT. Default: true. */
   readonly handleSignals?: boolean
 }
@@ -177,7 +182,13 @@ export async function startServer(config: ServeConfig = {}): Promise<RunningServ
   const store = await openStore(location)
   const session = openCollateralSession({ store: location, offline: config.offline === true, env })
   const metrics = createServerMetrics()
-  const verify = createKbsVerifier({ collateral: session.fetcher, trustedSimKeys, metrics })
+  const trustedKeys = config.trustedKeys ?? []
+  const verify = createKbsVerifier({
+    collateral: session.fetcher,
+    trustedSimKeys,
+    trustedKeys,
+    metrics,
+  })
   const broker = new KbsBroker({
     store,
     sealer: master.sealer,
@@ -193,6 +204,7 @@ export async function startServer(config: ServeConfig = {}): Promise<RunningServ
       signer: signing.signer,
       adminKeys: admin.keys,
       trustedSimKeys,
+      trustedKeys,
       metrics,
       collateral: session.fetcher,
       ...(config.bodyLimit === undefined ? {} : { bodyLimit: config.bodyLimit }),

@@ -14,6 +14,7 @@ import { fromHex } from '../core/bytes.js'
 import { CollateralBundle } from '../core/collateral-bundle.js'
 import { platformRegistry, type VerifyEvidenceOptions, verifyEvidence } from '../verify.js'
 import { type RouteContext, SERVICE_VERIFIER } from './context.js'
+import { trustedKeysFor } from './trusted-keys.js'
 
 /** The evidence fields of a request body, as validated by `EvidenceFields`. */
 export interface EvidenceRequest {
@@ -91,8 +92,10 @@ export async function judgeEvidence(
   const bytes = decodeBase64(request.evidence)
   const at = context.now()
   const collateral = await collateralFor(context, bytes, request)
-  const sim = platformOf(bytes, request.platform) === 'sim'
-  const simKeys = sim ? await context.trustedSimKeys() : []
+  const keys = await trustedKeysFor(platformOf(bytes, request.platform), {
+    sim: context.trustedSimKeys,
+    platform: context.trustedKeys,
+  })
   const options: VerifyEvidenceOptions = {
     at,
     allowDebug: policy.allowDebug === true,
@@ -102,9 +105,7 @@ export async function judgeEvidence(
     ...(request.reportData === undefined
       ? {}
       : { expectedReportData: fromHex(request.reportData) }),
-    // The development key of the simulated TEE is trusted for sim evidence only, never as a TPM
-    // or CCA key.
-    ...(sim && simKeys.length > 0 ? { trustedKeys: simKeys } : {}),
+    ...(keys.length > 0 ? { trustedKeys: keys } : {}),
   }
   const result: MaybeComposite = await verifyEvidence(bytes, options)
   context.metrics.verifications.inc({ platform: result.platform, verdict: result.verdict })

@@ -4,7 +4,7 @@
  * in flight.
  */
 import assert from 'node:assert/strict'
-import { type ChildProcess, spawn } from 'node:child_process'
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { tmpdir } from 'node:os'
@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url'
 import { simEvidence } from '../../src/platforms/sim/attester.js'
 import { loadSimKey } from '../../src/platforms/sim/dev-key.js'
 import { startServer } from '../../src/server/start.js'
+import { sharedRoot } from '../helpers/corpus.js'
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url))
 const folder = mkdtempSync(join(tmpdir(), 'confide-start-'))
@@ -163,6 +164,28 @@ function waitForLog(child: ChildProcess, message: string): Promise<Record<string
 }
 
 describe('confide serve', () => {
+  it('rejects a certificate as --trust-key', () => {
+    const home = join(folder, 'trust-key')
+    const certificate = join(
+      sharedRoot,
+      'corpus',
+      'amd-sev-snp',
+      'snp-v2-milan-vcek-gosevguest',
+      'certs',
+      'ask_ark.pem',
+    )
+    const run = spawnSync(
+      process.execPath,
+      [MAIN, 'serve', '--port', '0', '--trust-key', certificate],
+      {
+        env: { ...process.env, XDG_DATA_HOME: home },
+        encoding: 'utf8',
+      },
+    )
+    assert.equal(run.status, 2)
+    assert.match(run.stderr, /contains a certificate; give the public key only/)
+  })
+
   it('finishes a request in flight on SIGTERM, then exits 0', async () => {
     const home = join(folder, 'serve')
     const child = spawn(
