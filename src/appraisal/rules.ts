@@ -53,7 +53,7 @@ export const MAX_COMPREHENSION_DEPTH = 2
 interface Shape {
   /** Deepest nesting of comprehensions. */
   readonly depth: number
-  /** Most items in one list literal. */
+  /** Maximum number of items in one list literal. */
   readonly listItems: number
 }
 

@@ -207,11 +207,17 @@ function sealWithEcdhEs(plaintext: Uint8Array, jwk: JWK): KbsResponse {
   }
 }
 
+function compareKeys(a: string, b: string): number {
+  if (a === b) return 0
+  return a < b ? -1 : 1
+}
+
 /** Returns a JSON value with the keys of every object sorted, as serde_json writes a map. */
 function sortedKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortedKeys)
   if (typeof value !== 'object' || value === null) return value
-  const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+  // Code unit order equals serde's byte order for the ASCII member names of a JWE header.
+  const entries = Object.entries(value).sort(([a], [b]) => compareKeys(a, b))
 
   return Object.fromEntries(entries.map(([key, inner]) => [key, sortedKeys(inner)]))
 }

@@ -1,7 +1,7 @@
 /**
- * Which directly trusted public keys a verification in the service gets, by platform: the local
- * sim key for `sim` evidence only, and the keys the operator gave (TPM attestation keys, Arm CCA
- * platform keys) for `tpm` and `cca` evidence only, so that no key meant for one platform is ever
+ * The public keys a verification in the service trusts directly, chosen by platform. The local
+ * sim key goes to `sim` evidence only. The keys the operator gave (TPM attestation keys, Arm CCA
+ * platform keys) go to `tpm` and `cca` evidence only. So no key meant for one platform is ever
  * taken as a signer of another.
  *
  * @module
