@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { generateKeyPairSync, sign } from 'node:crypto'
+import { createPublicKey, generateKeyPairSync, randomBytes, sign } from 'node:crypto'
 import { describe, it } from 'node:test'
 import { createNodeCrypto } from '../../src/crypto/node.js'
 import type { NamedCurve } from '../../src/crypto/port.js'
@@ -72,6 +72,20 @@ describe('importSpki', () => {
     const first = await adapter.importSpki(oldest)
     for (let i = 0; i < 256; i++) await adapter.importSpki(spkiOf())
     assert.notEqual(await adapter.importSpki(oldest), first)
+  })
+
+  it('keeps no key over 2 KiB of SPKI', async () => {
+    const adapter = createNodeCrypto()
+    // An RSA key with a 24,000-bit modulus: importing does not check that it has two factors.
+    const modulus = randomBytes(3000)
+    modulus[0] = 0xc0
+    modulus[2999] = (modulus[2999] ?? 0) | 1
+    const jwk = { kty: 'RSA', n: modulus.toString('base64url'), e: 'AQAB' }
+    const large = new Uint8Array(
+      createPublicKey({ key: jwk, format: 'jwk' }).export({ type: 'spki', format: 'der' }),
+    )
+    assert.ok(large.length > 2048)
+    assert.notEqual(await adapter.importSpki(large), await adapter.importSpki(large))
   })
 
   it('keeps no key that failed to import', async () => {
