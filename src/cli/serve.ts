@@ -30,25 +30,26 @@ interface ServeFlags {
   readonly bodyLimit: string
   readonly rateLimit: string
   readonly logLevel: string
-  readonly trustKey?: readonly string[]
+  readonly trustTpmKey?: readonly string[]
+  readonly trustCcaKey?: readonly string[]
 }
 
 /** Largest key file read. */
 const MAX_KEY_FILE_SIZE = 64 * 1024
 
 /**
- * Reads `--trust-key` files as public keys. A certificate is rejected: the service keeps the
- * vendor roots pinned, since a root given here would replace them for every platform.
+ * Reads the files of a trusted-key flag as public keys. A certificate is rejected: the service
+ * keeps the vendor roots pinned, since a root given here would replace them for every platform.
  */
-async function readTrustedKeys(paths: readonly string[]): Promise<Uint8Array[]> {
+async function readTrustedKeys(paths: readonly string[], flag: string): Promise<Uint8Array[]> {
   const keys: Uint8Array[] = []
   for (const path of paths) {
     const trust: TrustInputs = { anchors: [], keys: [] }
-    sortTrustFile(path, await readBoundedFile(path, '--trust-key file', MAX_KEY_FILE_SIZE), trust)
+    sortTrustFile(path, await readBoundedFile(path, `${flag} file`, MAX_KEY_FILE_SIZE), trust)
     if (trust.anchors.length > 0)
       throw new ConfigError(
         'ERR_CONFIG_INVALID',
-        `--trust-key ${path} contains a certificate; give the public key only (the service keeps the vendor roots pinned)`,
+        `${flag} ${path} contains a certificate; give the public key only (the service keeps the vendor roots pinned)`,
       )
     keys.push(...trust.keys)
   }
@@ -109,8 +110,13 @@ export function registerServe(program: Command, setExitCode: (code: number) => v
       String(DEFAULT_RATE_LIMIT.max),
     )
     .option(
-      '--trust-key <file>',
-      'public key trusted directly for TPM and Arm CCA evidence only (an attestation key, a platform key), PEM or DER; repeatable. Vendor roots stay pinned',
+      '--trust-tpm-key <file>',
+      'TPM attestation key trusted for TPM evidence only, PEM or DER; repeatable',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .option(
+      '--trust-cca-key <file>',
+      'Arm CCA platform attestation key trusted for CCA evidence only, PEM or DER; repeatable',
       (value: string, previous: string[] = []) => [...previous, value],
     )
     .option('--log-level <level>', 'trace, debug, info, warn, error or fatal', 'info')
@@ -120,7 +126,8 @@ export function registerServe(program: Command, setExitCode: (code: number) => v
           'ERR_CONFIG_INVALID',
           `--log-level ${flags.logLevel} is not one of ${LOG_LEVELS.join(', ')}`,
         )
-      const trustedKeys = await readTrustedKeys(flags.trustKey ?? [])
+      const tpm = await readTrustedKeys(flags.trustTpmKey ?? [], '--trust-tpm-key')
+      const cca = await readTrustedKeys(flags.trustCcaKey ?? [], '--trust-cca-key')
       // Loaded here, so that other commands do not load Fastify and the broker.
       const { startServer } = await import('../server/start.js')
       const running = await startServer({
@@ -139,7 +146,7 @@ export function registerServe(program: Command, setExitCode: (code: number) => v
         ...(flags.masterKeyFile === undefined ? {} : { masterKeyFile: flags.masterKeyFile }),
         ...(flags.signingKey === undefined ? {} : { signingKey: flags.signingKey }),
         ...(flags.offline === true ? { offline: true } : {}),
-        ...(trustedKeys.length > 0 ? { trustedKeys } : {}),
+        trustedKeys: { tpm, cca },
       })
       running.app.log.info({ url: running.url, docs: `${running.url}/docs` }, 'listening')
       await running.closed

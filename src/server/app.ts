@@ -27,6 +27,7 @@ import { registerOpsRoutes } from './ops.js'
 import { PolicyStore } from './policy-store.js'
 import { sendProblem } from './problem.js'
 import { StoreReferenceValues } from './reference-value-store.js'
+import type { PlatformKeys } from './trusted-keys.js'
 import { registerVerifyRoute } from './verify.js'
 
 /** Options of `buildServer`. */
@@ -51,11 +52,11 @@ export interface ServerOptions {
    */
   readonly trustedSimKeys?: readonly Uint8Array[] | (() => Promise<readonly Uint8Array[]>)
   /**
-   * Public keys trusted directly for TPM and Arm CCA evidence only (attestation keys, platform
-   * keys), as DER SPKI or TPM2B_PUBLIC. Absent: that evidence is at best indeterminate, unless
-   * its key comes with a certificate chain.
+   * Public keys trusted directly: TPM attestation keys for TPM evidence only, Arm CCA platform
+   * keys for CCA evidence only. Absent: that evidence is at best indeterminate, unless its key
+   * comes with a certificate chain.
    */
-  readonly trustedKeys?: readonly Uint8Array[]
+  readonly trustedKeys?: PlatformKeys
   /**
    * Obtains collateral the evidence needs and the request lacks, through the store's cache.
    * Absent: verification uses only the collateral in the request.
@@ -156,7 +157,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     signer: options.signer,
     adminKeys: options.adminKeys,
     trustedSimKeys: simKeySource(options.trustedSimKeys),
-    trustedKeys: options.trustedKeys ?? [],
+    trustedKeys: options.trustedKeys ?? {},
     metrics: options.metrics ?? createServerMetrics(),
     now: options.now ?? (() => new Date()),
     ...(options.collateral === undefined ? {} : { collateral: options.collateral }),

@@ -11,6 +11,7 @@ import type { AdminKey } from './admin-auth.js'
 import type { ServerMetrics } from './metrics.js'
 import type { PolicyStore } from './policy-store.js'
 import type { StoreReferenceValues } from './reference-value-store.js'
+import type { PlatformKeys } from './trusted-keys.js'
 
 /** The state every route group reads. */
 export interface RouteContext {
@@ -21,8 +22,8 @@ export interface RouteContext {
   readonly adminKeys: readonly AdminKey[]
   /** Returns the DER SPKIs trusted for `sim` evidence only. */
   readonly trustedSimKeys: () => Promise<readonly Uint8Array[]>
-  /** Keys trusted for TPM and Arm CCA evidence only (`KEY_TRUSTING_PLATFORMS`). */
-  readonly trustedKeys: readonly Uint8Array[]
+  /** Keys trusted for TPM and for Arm CCA evidence, each for its own platform only. */
+  readonly trustedKeys: PlatformKeys
   readonly metrics: ServerMetrics
   readonly now: () => Date
   readonly collateral?: CollateralFetcher

@@ -11,7 +11,7 @@ import type { VerifyOptions } from '../core/platform.js'
 import type { KbsVerifyFunction } from '../kbs/broker.js'
 import { kbsTeePlatform, verifyKbsEvidence } from '../kbs/evidence.js'
 import type { ServerMetrics } from './metrics.js'
-import { trustedKeysFor } from './trusted-keys.js'
+import { type PlatformKeys, trustedKeysFor } from './trusted-keys.js'
 
 /** Collateral source, sim keys and metrics of the broker's evidence verification. */
 export interface KbsVerifierOptions {
@@ -19,8 +19,8 @@ export interface KbsVerifierOptions {
   readonly collateral?: CollateralFetcher
   /** Returns the DER SPKIs trusted for `sim` evidence. Absent: none. */
   readonly trustedSimKeys?: () => Promise<readonly Uint8Array[]>
-  /** Keys trusted for TPM and Arm CCA evidence (`KEY_TRUSTING_PLATFORMS`). Absent: none. */
-  readonly trustedKeys?: readonly Uint8Array[]
+  /** Keys trusted for TPM and for Arm CCA evidence, each for its own platform. Absent: none. */
+  readonly trustedKeys?: PlatformKeys
   /** Counts verifications and collateral items. Absent: nothing is counted. */
   readonly metrics?: ServerMetrics
 }
@@ -45,7 +45,7 @@ export function createKbsVerifier(options: KbsVerifierOptions): KbsVerifyFunctio
     }
     const keys = await trustedKeysFor(platform, {
       sim: options.trustedSimKeys ?? (async () => []),
-      platform: options.trustedKeys ?? [],
+      platform: options.trustedKeys ?? {},
     })
     if (keys.length > 0) given = { ...given, trustedKeys: keys }
     const result = await verifyKbsEvidence(evidence, tee, given)

@@ -24,6 +24,7 @@ import { createKbsVerifier } from './kbs-verify.js'
 import { keyFolder, loadAdminKeys, loadSigningKey, MASTER_KEY_FILE } from './key-files.js'
 import type { LoggerOptions } from './logging.js'
 import { createServerMetrics } from './metrics.js'
+import type { PlatformKeys } from './trusted-keys.js'
 
 /** Settings of `startServer`. Absent fields take the defaults described on each. */
 export interface ServeConfig {
@@ -51,10 +52,10 @@ export interface ServeConfig {
   /** Environment read for defaults. Default: the process's. */
   readonly env?: NodeJS.ProcessEnv
   /**
-   * Public keys trusted directly for TPM and Arm CCA evidence only, as DER SPKI or TPM2B_PUBLIC.
-   * Default: none.
+   * Public keys trusted directly: TPM attestation keys for TPM evidence only, Arm CCA platform
+   * keys for CCA evidence only. Default: none.
    */
-  readonly trustedKeys?: readonly Uint8Array[]
+  readonly trustedKeys?: PlatformKeys
   /** Shut down on SIGTERM and SIGINT. Default: true. */
   readonly handleSignals?: boolean
 }
@@ -182,7 +183,7 @@ export async function startServer(config: ServeConfig = {}): Promise<RunningServ
   const store = await openStore(location)
   const session = openCollateralSession({ store: location, offline: config.offline === true, env })
   const metrics = createServerMetrics()
-  const trustedKeys = config.trustedKeys ?? []
+  const trustedKeys = config.trustedKeys ?? {}
   const verify = createKbsVerifier({
     collateral: session.fetcher,
     trustedSimKeys,

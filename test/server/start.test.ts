@@ -164,7 +164,7 @@ function waitForLog(child: ChildProcess, message: string): Promise<Record<string
 }
 
 describe('confide serve', () => {
-  it('rejects a certificate as --trust-key', () => {
+  it('rejects a certificate as --trust-tpm-key', () => {
     const home = join(folder, 'trust-key')
     const certificate = join(
       sharedRoot,
@@ -176,7 +176,7 @@ describe('confide serve', () => {
     )
     const run = spawnSync(
       process.execPath,
-      [MAIN, 'serve', '--port', '0', '--trust-key', certificate],
+      [MAIN, 'serve', '--port', '0', '--trust-tpm-key', certificate],
       {
         env: { ...process.env, XDG_DATA_HOME: home },
         encoding: 'utf8',
