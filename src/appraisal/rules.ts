@@ -37,44 +37,69 @@ const environment = celEnv()
 export const MAX_RULE_LENGTH = 8192
 
 /**
- * Maximum number of items in a list a rule spells out. With the nesting limit below it bounds the
- * work one rule can ask for, since @bufbuild/cel has no evaluation cost limit of its own.
+ * Limits on the shape of a rule. @bufbuild/cel has no evaluation budget, so the work one rule can
+ * ask for is bounded before it runs: how deeply it iterates, how long the lists it spells out
+ * are, and how often it concatenates. NOTE: these bound the patterns measured (nested
+ * comprehensions, `in` over built lists, list equality); a rule over the longest list a claim
+ * holds still costs that list's length squared.
  */
-export const MAX_LIST_ITEMS = 256
-
-/**
- * Maximum nesting of comprehensions (`all`, `exists`, `exists_one`, `map`, `filter`). Each level
- * multiplies the work by the length of a list: six levels over a list of 20 items ran for
- * seconds, while two levels over the longest list a rule can spell out take 65,536 steps.
- */
-export const MAX_COMPREHENSION_DEPTH = 2
+export const RULE_LIMITS = {
+  /**
+   * Nesting of iterations: comprehensions (`all`, `exists`, `exists_one`, `map`, `filter`) and
+   * `in`, which walks its list. Each level multiplies the work by the length of a list.
+   */
+  depth: 2,
+  /** Items in all the lists a rule spells out, together. */
+  listItems: 64,
+  /** Uses of `+`, which can build a long list out of short ones. */
+  additions: 8,
+} as const
 
 /** The shape of a parsed expression that the limits read. */
 interface Shape {
-  /** Deepest nesting of comprehensions. */
-  readonly depth: number
-  /** Maximum number of items in one list literal. */
-  readonly listItems: number
+  /** Deepest nesting of iterations. */
+  depth: number
+  /** Items of every list literal, added up. */
+  listItems: number
+  /** Number of `+` operations. */
+  additions: number
 }
 
-/** Returns the nesting of comprehensions and the longest list literal of a parsed expression. */
+/** Returns the iteration nesting, list literal items and additions of a parsed expression. */
 function shapeOf(node: unknown): Shape {
-  if (typeof node !== 'object' || node === null) return { depth: 0, listItems: 0 }
-  let depth = 0
-  let listItems = 0
+  const shape: Shape = { depth: 0, listItems: 0, additions: 0 }
+  if (typeof node !== 'object' || node === null) return shape
   for (const [key, value] of Object.entries(node)) {
     if (key === '$typeName') continue
-    if (key === 'elements' && Array.isArray(value)) listItems = Math.max(listItems, value.length)
+    if (key === 'elements' && Array.isArray(value)) shape.listItems += value.length
     const children = Array.isArray(value) ? value : [value]
     for (const child of children) {
-      const shape = shapeOf(child)
-      depth = Math.max(depth, shape.depth)
-      listItems = Math.max(listItems, shape.listItems)
+      const inner = shapeOf(child)
+      shape.depth = Math.max(shape.depth, inner.depth)
+      shape.listItems += inner.listItems
+      shape.additions += inner.additions
     }
   }
-  const kind = (node as { exprKind?: { case?: string } }).exprKind?.case
+  const kind = (node as { exprKind?: { case?: string; value?: { function?: string } } }).exprKind
+  const iterates =
+    kind?.case === 'comprehensionExpr' ||
+    (kind?.case === 'callExpr' && kind.value?.function === '@in')
+  if (iterates) shape.depth += 1
+  if (kind?.case === 'callExpr' && kind.value?.function === '_+_') shape.additions += 1
 
-  return { depth: kind === 'comprehensionExpr' ? depth + 1 : depth, listItems }
+  return shape
+}
+
+/** Returns why a parsed rule is over a limit of `RULE_LIMITS`, or undefined. */
+function overLimit(shape: Shape): string | undefined {
+  if (shape.depth > RULE_LIMITS.depth)
+    return `the rule nests ${shape.depth} iterations (all, exists, exists_one, map, filter, in), over the maximum of ${RULE_LIMITS.depth}`
+  if (shape.listItems > RULE_LIMITS.listItems)
+    return `the rule spells out lists of ${shape.listItems} items in all, over the maximum of ${RULE_LIMITS.listItems}`
+  if (shape.additions > RULE_LIMITS.additions)
+    return `the rule uses + ${shape.additions} times, over the maximum of ${RULE_LIMITS.additions}`
+
+  return undefined
 }
 
 /**
@@ -88,15 +113,8 @@ export function compileRule(expression: string): CompiledRule {
     }
   try {
     const parsed = parse(expression)
-    const { depth, listItems } = shapeOf(parsed.expr)
-    if (depth > MAX_COMPREHENSION_DEPTH)
-      return {
-        error: `the rule nests ${depth} comprehensions (all, exists, map, filter), over the maximum of ${MAX_COMPREHENSION_DEPTH}`,
-      }
-    if (listItems > MAX_LIST_ITEMS)
-      return {
-        error: `the rule spells out a list of ${listItems} items, over the maximum of ${MAX_LIST_ITEMS}`,
-      }
+    const problem = overLimit(shapeOf(parsed.expr))
+    if (problem !== undefined) return { error: problem }
     const evaluate = plan(environment, parsed)
     return { run: (bindings) => evaluate(bindings as unknown as Record<string, CelInput>) }
   } catch (error) {

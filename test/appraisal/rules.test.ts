@@ -7,9 +7,8 @@ import { parsePolicy } from '../../src/appraisal/policy.js'
 import {
   compileRule,
   evaluateRule,
-  MAX_COMPREHENSION_DEPTH,
-  MAX_LIST_ITEMS,
   MAX_RULE_LENGTH,
+  RULE_LIMITS,
 } from '../../src/appraisal/rules.js'
 
 const bindings = {
@@ -18,12 +17,22 @@ const bindings = {
   advisories: [],
 }
 
+/** Returns a list literal of `length` zeros. */
+function zeros(length: number): string {
+  return `[${Array.from({ length }, () => 0).join(',')}]`
+}
+
 /** Returns a rule that nests `depth` `all` comprehensions over a 20-item list. */
 function nested(depth: number): string {
-  const list = `[${Array.from({ length: 20 }, (_, i) => i).join(',')}]`
   let body = 'true'
-  for (let level = depth; level > 0; level--) body = `${list}.all(v${level}, ${body})`
+  for (let level = depth; level > 0; level--) body = `[${'1,'.repeat(19)}1].all(v${level}, ${body})`
   return body
+}
+
+function rejects(rule: string, reason: RegExp): void {
+  const compiled = compileRule(rule)
+  assert.equal(compiled.run, undefined, rule.slice(0, 80))
+  assert.match(compiled.error ?? '', reason)
 }
 
 describe('compileRule', () => {
@@ -33,22 +42,34 @@ describe('compileRule', () => {
   })
 
   it('rejects three nested comprehensions', () => {
-    assert.equal(MAX_COMPREHENSION_DEPTH, 2)
-    const compiled = compileRule(nested(3))
-    assert.equal(compiled.run, undefined)
-    assert.match(compiled.error ?? '', /nests 3 comprehensions/)
+    assert.equal(RULE_LIMITS.depth, 2)
+    rejects(nested(3), /nests 3 iterations/)
+  })
+
+  it('counts in as an iteration', () => {
+    rejects('[1].all(a, [2].all(b, 1 in [3]))', /nests 3 iterations/)
+    assert.equal(compileRule('[1].all(a, 1 in [3])').error, undefined)
+  })
+
+  it('rejects lists of more than 64 items in all', () => {
+    rejects(`${zeros(40)}.size() + ${zeros(40)}.size() > 0`, /lists of 80 items in all/)
+    assert.equal(compileRule(`${zeros(64)}.size() > 0`).error, undefined)
+  })
+
+  it('rejects more than 8 additions', () => {
+    const built = Array.from({ length: 10 }, () => 'claims.raw.list').join(' + ')
+    rejects(`(${built}).size() > 0`, /uses \+ 9 times/)
+  })
+
+  it('rejects the long rules of an attack pass', () => {
+    const list = zeros(256)
+    const five = `(${list}+${list}+${list}+${list}+${list})`
+    rejects(`${five}.all(a, ${five}.all(b, !(1 in ${five})))`, /over the maximum/)
+    rejects(`${zeros(20)}.all(a, ${zeros(20)}.all(b, ${five} == ${five}))`, /over the maximum/)
   })
 
   it('rejects a rule over the length limit', () => {
-    const compiled = compileRule(`${'1 + '.repeat(MAX_RULE_LENGTH / 4)}1 > 0`)
-    assert.match(compiled.error ?? '', /over the maximum of 8192/)
-  })
-
-  it('rejects a list literal over the item limit', () => {
-    const list = `[${Array.from({ length: MAX_LIST_ITEMS + 1 }, (_, i) => i).join(',')}]`
-    assert.match(compileRule(`${list}.size() > 0`).error ?? '', /257 items/)
-    const fits = `[${Array.from({ length: MAX_LIST_ITEMS }, (_, i) => i).join(',')}]`
-    assert.equal(compileRule(`${fits}.size() > 0`).error, undefined)
+    rejects(`${'1 + '.repeat(MAX_RULE_LENGTH / 4)}1 > 0`, /over the maximum of 8192/)
   })
 
   it('fails a costly rule at run time instead of running it', () => {
