@@ -4,11 +4,11 @@
  * @module
  */
 import { ParseError } from '../core/errors.js'
+import { decodeJsonObject, isJsonObject, type JsonObject } from '../core/json.js'
+
+export { isJsonObject, type JsonObject }
 
 const BASE64URL = /^[A-Za-z0-9_-]*$/
-
-/** A JSON object, as read from untrusted input. */
-export type JsonObject = { readonly [key: string]: unknown }
 
 export function malformed(structure: string, message: string, field?: string): ParseError {
   const location = field === undefined ? { structure } : { structure, field }
@@ -18,20 +18,7 @@ export function malformed(structure: string, message: string, field?: string): P
 
 /** Parses UTF-8 JSON text that must be an object. */
 export function parseJsonObject(bytes: Uint8Array, structure: string): JsonObject {
-  let value: unknown
-  try {
-    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes))
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error)
-    throw malformed(structure, `not UTF-8 JSON (${reason})`)
-  }
-  if (!isJsonObject(value)) throw malformed(structure, 'not a JSON object')
-
-  return value
-}
-
-export function isJsonObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
+  return decodeJsonObject(bytes, structure)
 }
 
 /** Rejects members other than `allowed`, so a field added by mistake is never ignored silently. */

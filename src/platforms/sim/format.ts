@@ -12,6 +12,7 @@
  */
 import { fromHex, toHex } from '../../core/bytes.js'
 import { ParseError } from '../../core/errors.js'
+import { decodeJsonObject } from '../../core/json.js'
 
 /** Value of the envelope's `format` member. */
 export const SIM_FORMAT = 'confide-sim/1'
@@ -88,23 +89,7 @@ function parseObject(
   structure: string,
   keys: readonly string[],
 ): Record<string, unknown> {
-  let value: unknown
-  try {
-    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes))
-  } catch (error) {
-    throw new ParseError(
-      'ERR_PARSE_MALFORMED',
-      `${structure} is not UTF-8 JSON`,
-      { structure },
-      {
-        cause: error,
-      },
-    )
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw malformed(structure, 'is not a JSON object')
-  }
-  const record = value as Record<string, unknown>
+  const record = decodeJsonObject(bytes, structure) as Record<string, unknown>
   const present = Object.keys(record)
   const missing = keys.find((key) => !present.includes(key))
   if (missing !== undefined) {

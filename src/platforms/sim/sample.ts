@@ -8,6 +8,7 @@
  */
 import { bytesEqual, toHex } from '../../core/bytes.js'
 import { ParseError } from '../../core/errors.js'
+import { decodeJsonObject } from '../../core/json.js'
 import type { VerifyContext } from '../../core/platform.js'
 import { CheckList } from '../../core/result.js'
 import type { Claims, ClaimValue, VerificationResult } from '../../core/types.js'
@@ -67,23 +68,7 @@ export function parseSampleEvidence(bytes: Uint8Array): SampleEvidence {
       { structure: STRUCTURE },
     )
   }
-  let value: unknown
-  try {
-    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes))
-  } catch (error) {
-    throw new ParseError(
-      'ERR_PARSE_MALFORMED',
-      `${STRUCTURE} is not UTF-8 JSON`,
-      {
-        structure: STRUCTURE,
-      },
-      { cause: error },
-    )
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw malformed('is not a JSON object')
-  }
-  const record = value as Record<string, unknown>
+  const record = decodeJsonObject(bytes, STRUCTURE) as Record<string, unknown>
   const missing = REQUIRED_KEYS.find((key) => !(key in record))
   if (missing !== undefined) {
     throw new ParseError('ERR_PARSE_TRUNCATED', `${STRUCTURE}: member "${missing}" is missing`, {
