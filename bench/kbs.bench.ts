@@ -9,8 +9,8 @@
  *   concurrent workers. Each exchange makes a new P-256 TEE key, signs simulated evidence and
  *   decrypts the released JWE, as a workload does. Every exchange must return the stored bytes.
  * - Figures per engine and number of exchanges in flight: exchanges per second over the wall
- *   time of the level, p50 and p99 latency of one exchange, and CPU time per exchange of this
- *   process (client) and of the server process (from /proc).
+ *   time of the level, and p50 and p99 latency of one exchange. CPU time per exchange is given
+ *   for this process (client) and for the server process (read from /proc).
  * - Where the time goes: the broker's steps called in this process on a SQLite file (no HTTP),
  *   and their parts (evidence verification, EAR signing, JWE) timed alone.
  *

@@ -40,8 +40,8 @@ export const MAX_RULE_LENGTH = 8192
  * Limits on the shape of a rule. @bufbuild/cel has no evaluation budget, so the work one rule can
  * ask for is bounded before it runs: how deeply it iterates, how long the lists it spells out
  * are, and how often it concatenates. NOTE: these bound the patterns measured (nested
- * comprehensions, `in` over built lists, list equality); a rule over the longest list a claim
- * holds still costs that list's length squared.
+ * comprehensions, `in` over built lists, list equality). A rule that iterates twice over a long
+ * claim list still costs that list's length squared.
  */
 export const RULE_LIMITS = {
   /**

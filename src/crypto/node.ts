@@ -148,18 +148,18 @@ export function digestSync(algorithm: DigestAlgorithm, data: Uint8Array): Uint8A
 const IMPORTED_KEYS_KEPT = 256
 
 /**
- * Largest SPKI kept, in bytes: an RSA-8192 key's is about 1,100. A larger one (a huge RSA
- * modulus from evidence nobody vouches for) is imported for its call and not kept, so the kept
- * keys stay within a few hundred KiB.
+ * Maximum size of an SPKI the adapter keeps, in bytes. An RSA-8192 key's is about 1,100. A larger
+ * one (a huge RSA modulus from untrusted evidence) is imported for its call only, so the cache
+ * stays within a few hundred KiB.
  */
-const LARGEST_SPKI_KEPT = 2048
+const MAX_CACHED_SPKI_SIZE = 2048
 
 /** Returns a function that imports SPKIs and keeps the latest ones, oldest dropped first. */
 function cachedSpkiImport(): (spki: Uint8Array) => PublicKey {
   const imported = new Map<string, PublicKey>()
 
   return (spki) => {
-    if (spki.length > LARGEST_SPKI_KEPT) return importSpkiSync(spki)
+    if (spki.length > MAX_CACHED_SPKI_SIZE) return importSpkiSync(spki)
     const id = Buffer.from(spki).toString('base64')
     const kept = imported.get(id)
     if (kept !== undefined) return kept

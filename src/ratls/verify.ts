@@ -413,7 +413,8 @@ function reasonOf(
  *
  * It does not check a CA-issued certificate's issuer, nor a hostname.
  *
- * Never throws for a bad certificate. The verdict and reason describe what failed instead.
+ * Returns a verdict for a bad certificate instead of throwing: the verdict and reason describe
+ * what failed.
  *
  * @throws only for errors that are not confide's (bugs, a broken crypto adapter).
  */

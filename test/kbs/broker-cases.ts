@@ -163,7 +163,7 @@ export function describeKbsBroker(name: string, engine: BrokerEngine): void {
     }
 
     /** Asserts that a call is refused with `code` and adds exactly one deny record. */
-    async function refused(broker: KbsBroker, call: () => Promise<unknown>, code: string) {
+    async function rejected(broker: KbsBroker, call: () => Promise<unknown>, code: string) {
       const before = await auditCount(broker)
       await assert.rejects(call(), (error: unknown) => {
         assert.equal((error as { code?: string }).code, code)
@@ -223,7 +223,7 @@ export function describeKbsBroker(name: string, engine: BrokerEngine): void {
         const { challenge: issued, sessionId } = await challenge(context.broker)
         const message = attestation(issued.nonce, { key }, context.clock.now)
         await context.broker.attest(sessionId, message, client)
-        const record = await refused(
+        const record = await rejected(
           context.broker,
           () => context.broker.attest(sessionId, message, client),
           'ERR_KBS_ATTESTATION',
@@ -241,7 +241,7 @@ export function describeKbsBroker(name: string, engine: BrokerEngine): void {
           { key, boundNonce: other.challenge.nonce },
           context.clock.now,
         )
-        const record = await refused(
+        const record = await rejected(
           context.broker,
           () => context.broker.attest(sessionId, message, client),
           'ERR_KBS_ATTESTATION',
@@ -260,7 +260,7 @@ export function describeKbsBroker(name: string, engine: BrokerEngine): void {
           { key, boundNonce: nonce, runtimeNonce: nonce },
           context.clock.now,
         )
-        const record = await refused(
+        const record = await rejected(
           context.broker,
           () => context.broker.attest(sessionId, message, client),
           'ERR_KBS_ATTESTATION',
@@ -273,12 +273,12 @@ export function describeKbsBroker(name: string, engine: BrokerEngine): void {
         const [keyA, keyB] = [await teeKey(), await teeKey()]
         const { challenge: issued, sessionId } = await challenge(context.broker)
         const message = attestation(issued.nonce, { key: keyB, boundKey: keyA }, context.clock.now)
-        await refused(
+        await rejected(
           context.broker,
           () => context.broker.attest(sessionId, message, client),
           'ERR_KBS_ATTESTATION',
         )
-        await refused(
+        await rejected(
           context.broker,
           () => context.broker.resource({ sessionId }, path, client),
           'ERR_KBS_UNAUTHORIZED',
@@ -292,7 +292,7 @@ export function describeKbsBroker(name: string, engine: BrokerEngine): void {
         const { challenge: issued, sessionId } = await challenge(context.broker)
         context.clock.now = new Date(START.getTime() + 301_000)
         const message = attestation(issued.nonce, { key }, context.clock.now)
-        const record = await refused(
+        const record = await rejected(
           context.broker,
           () => context.broker.attest(sessionId, message, client),
           'ERR_KBS_ATTESTATION',
@@ -302,12 +302,12 @@ export function describeKbsBroker(name: string, engine: BrokerEngine): void {
         context.clock.now = START
         const fresh = await attested(context, key)
         context.clock.now = new Date(START.getTime() + 301_000)
-        await refused(
+        await rejected(
           context.broker,
           () => context.broker.resource({ sessionId: fresh.sessionId }, path, client),
           'ERR_KBS_UNAUTHORIZED',
         )
-        await refused(
+        await rejected(
           context.broker,
           () => context.broker.resource({ token: fresh.token }, path, client),
           'ERR_KBS_UNAUTHORIZED',
@@ -334,7 +334,7 @@ export function describeKbsBroker(name: string, engine: BrokerEngine): void {
         const key = { privateKey: undefined as never, jwk: rsaTeeKey(1024) }
         const { challenge: issued, sessionId } = await challenge(context.broker)
         const message = attestation(issued.nonce, { key }, context.clock.now)
-        const record = await refused(
+        const record = await rejected(
           context.broker,
           () => context.broker.attest(sessionId, message, client),
           'ERR_KBS_ATTESTATION',
@@ -349,7 +349,7 @@ export function describeKbsBroker(name: string, engine: BrokerEngine): void {
           const { challenge: issued, sessionId } = await challenge(context.broker)
           context.clock.now = new Date(START.getTime() + 11_000)
           const message = attestation(issued.nonce, { key }, context.clock.now)
-          const record = await refused(
+          const record = await rejected(
             context.broker,
             () => context.broker.attest(sessionId, message, client),
             'ERR_KBS_ATTESTATION',
@@ -366,7 +366,7 @@ export function describeKbsBroker(name: string, engine: BrokerEngine): void {
         await context.broker.setResourcePolicy(path, tdxOnly, 'admin')
         await context.broker.setResourcePolicy('*', SIM_POLICY, 'admin')
         const { sessionId } = await attested(context, key)
-        const record = await refused(
+        const record = await rejected(
           context.broker,
           () => context.broker.resource({ sessionId }, path, client),
           'ERR_KBS_DENIED',
@@ -380,7 +380,7 @@ export function describeKbsBroker(name: string, engine: BrokerEngine): void {
         const key = await teeKey()
         await context.broker.setResourcePolicy(path, { id: 'strict' }, 'admin')
         const { sessionId } = await attested(context, key)
-        const record = await refused(
+        const record = await rejected(
           context.broker,
           () => context.broker.resource({ sessionId }, path, client),
           'ERR_KBS_DENIED',
@@ -392,13 +392,13 @@ export function describeKbsBroker(name: string, engine: BrokerEngine): void {
       withBroker(async (context) => {
         const key = await teeKey()
         const { sessionId, token } = await attested(context, key)
-        const record = await refused(
+        const record = await rejected(
           context.broker,
           () => context.broker.resource({ sessionId }, path, client),
           'ERR_KBS_DENIED',
         )
         assert.match(record.reason, /default deny/)
-        await refused(
+        await rejected(
           context.broker,
           () => context.broker.resource({ token }, path, client),
           'ERR_KBS_DENIED',
@@ -411,7 +411,7 @@ export function describeKbsBroker(name: string, engine: BrokerEngine): void {
         await context.broker.setResourcePolicy(path, SIM_POLICY, 'admin')
         const { challenge: issued, sessionId } = await challenge(context.broker)
         const message = attestation(issued.nonce, { key, debug: true }, context.clock.now)
-        const record = await refused(
+        const record = await rejected(
           context.broker,
           () => context.broker.attest(sessionId, message, client),
           'ERR_KBS_ATTESTATION',
@@ -422,7 +422,7 @@ export function describeKbsBroker(name: string, engine: BrokerEngine): void {
         const second = await challenge(context.broker)
         const debugMessage = attestation(second.challenge.nonce, { key, debug: true }, START)
         await context.broker.attest(second.sessionId, debugMessage, client)
-        const denied = await refused(
+        const denied = await rejected(
           context.broker,
           () => context.broker.resource({ sessionId: second.sessionId }, path, client),
           'ERR_KBS_DENIED',
@@ -439,7 +439,7 @@ export function describeKbsBroker(name: string, engine: BrokerEngine): void {
         const body = Buffer.from(evidence.body, 'base64url')
         body[body.length - 3] = (body[body.length - 3] ?? 0) ^ 1
         evidence.body = body.toString('base64url')
-        await refused(
+        await rejected(
           context.broker,
           () => context.broker.attest(sessionId, message, client),
           'ERR_KBS_ATTESTATION',
@@ -452,7 +452,7 @@ export function describeKbsBroker(name: string, engine: BrokerEngine): void {
         await context.broker.setResourcePolicy(path, SIM_POLICY, 'admin')
         const sessionA = await attested(context, keyA)
         const sessionB = await attested(context, keyB)
-        await refused(
+        await rejected(
           context.broker,
           () =>
             context.broker.resource(
@@ -472,7 +472,7 @@ export function describeKbsBroker(name: string, engine: BrokerEngine): void {
         claims.submods.cpu0['ear.veraison.annotated-evidence'].runtime_data_claims['tee-pubkey'] =
           keyB.jwk
         const forged = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${signature}`
-        await refused(
+        await rejected(
           context.broker,
           () => context.broker.resource({ token: forged }, path, client),
           'ERR_KBS_UNAUTHORIZED',
@@ -485,13 +485,13 @@ export function describeKbsBroker(name: string, engine: BrokerEngine): void {
         await context.broker.setResourcePolicy('*', SIM_POLICY, 'admin')
         const { sessionId } = await attested(context, key)
         const unknown = { repository: 'default', type: 'key', tag: 'absent' }
-        await refused(
+        await rejected(
           context.broker,
           () => context.broker.resource({ sessionId }, unknown, client),
           'ERR_KBS_NOT_FOUND',
         )
         const sqlish = { repository: "x' or '1'='1", type: 'key', tag: 'payroll' }
-        await refused(
+        await rejected(
           context.broker,
           () => context.broker.resource({ sessionId }, sqlish, client),
           'ERR_KBS_NOT_FOUND',
@@ -503,7 +503,7 @@ export function describeKbsBroker(name: string, engine: BrokerEngine): void {
         await context.broker.setResourcePolicy('*', SIM_POLICY, 'admin')
         const { sessionId } = await challenge(context.broker)
         for (const credential of [{}, { sessionId: 'unknown' }, { sessionId }, { token: 'a.b.c' }])
-          await refused(
+          await rejected(
             context.broker,
             () => context.broker.resource(credential, path, client),
             'ERR_KBS_UNAUTHORIZED',
@@ -545,9 +545,9 @@ export function describeKbsBroker(name: string, engine: BrokerEngine): void {
             (interopJson(folder, 'challenge.json') as { nonce: string }).nonce,
           )
           const message = interopJson(folder, 'attestation.json') as KbsAttestation
-          // The report data binds the runtime data, so the attestation gets past the binding
-          // check; it is then refused for the real Trustee client's 1024-bit RSA TEE key.
-          const record = await refused(
+          // The report data binds the runtime data, so the attestation passes the binding check.
+          // It is then rejected because the real Trustee client used a 1024-bit RSA TEE key.
+          const record = await rejected(
             context.broker,
             () => context.broker.attest(sessionId, message, client),
             'ERR_KBS_ATTESTATION',

@@ -1,7 +1,7 @@
 /**
- * Admin API cases that every store engine must pass: policies and reference values written,
- * read and deleted; every way an admin token can be wrong returns 401; SQL-ish IDs are just not
- * found; the audit log records a KBS exchange. Each engine's test file calls `describeAdminApi`.
+ * Admin API cases that every store engine must pass. Policies and reference values are written,
+ * read and deleted. Every kind of invalid admin token gets 401, and SQL-ish IDs are not found.
+ * The audit log records a KBS exchange. Each engine's test file calls `describeAdminApi`.
  */
 import assert from 'node:assert/strict'
 import { generateKeyPairSync } from 'node:crypto'

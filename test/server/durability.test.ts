@@ -158,7 +158,9 @@ async function writeUntilKilled(
         return
       }
       if (killed) return
-      assert.ok(status >= 200 && status < 300, `${write.kind} ${write.target} returned ${status}`)
+      const label = `${write.kind} ${write.target} returned ${status}`
+      assert.ok(status >= 200, label)
+      assert.ok(status < 300, label)
       write.acknowledged = true
       acknowledged += 1
       if (acknowledged === killAfter) {
